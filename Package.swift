@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+// House rule 1: no `.package(...)` dependencies. Only the toolchain and system C libraries.
+import PackageDescription
+
+let package = Package(
+    name: "chat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "chat", targets: ["chat"])
+    ],
+    targets: [
+        // System C libraries (Debian -dev packages, installed by `make deps`).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // epoll, eventfd, timerfd and accept4: Glibc does not export them to Swift, and accept4 needs _GNU_SOURCE.
+        .target(name: "CLinux"),
+
+        .target(name: "Logging"),
+        .target(name: "HTTPServer", dependencies: ["CLinux", "Logging"]),
+        .target(name: "Storage", dependencies: ["CSQLite"]),
+        .target(name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Logging"], plugins: ["EmbedMigrations"]),
+        .executableTarget(name: "chat", dependencies: ["ChatServer"]),
+
+        // Build tooling: compiles migrations/*.sql into the binary.
+        .executableTarget(name: "embed-migrations", path: "Tools/embed-migrations"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
+
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
