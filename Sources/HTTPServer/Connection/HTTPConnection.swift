@@ -1,0 +1,399 @@
+import CLinux
+import Glibc
+import Logging
+
+/// One accepted TCP connection speaking HTTP/1.x, confined to its event loop thread.
+///
+/// Reads are edge-triggered: the socket is drained to EAGAIN unless the connection is paused, and a paused
+/// connection remembers that more may be waiting (`socketMayHaveData`). Requests are handled one at a time in
+/// arrival order, so pipelined responses leave in request order (RFC 9112 §9.3.2); a response available at
+/// once is queued before the next pipelined request is parsed, and the output is written once per read batch.
+final class HTTPConnection: Selectable {
+    private enum Phase {
+        case open
+        /// Our side is shut down for writing after a final response; unread input is drained until the peer
+        /// closes or the deadline passes, so the client reads the response instead of a reset (RFC 9112 §9.6).
+        case lingering(deadline: Int64)
+        case closed
+    }
+
+    private enum OutgoingBody {
+        case none
+        case file(FileRegion)
+        case stream(BodyStream, chunked: Bool)
+    }
+
+    private struct Exchange {
+        var version: HTTPVersion
+        var isHead: Bool
+        var keepAlive: Bool
+    }
+
+    let descriptor: Int32
+    let peer: SocketAddress?
+    private unowned let owner: HTTPServerLoop
+    private let input: ByteBuffer
+    private let output: ByteBuffer
+    private var parser: HTTPRequestParser
+    private var phase = Phase.open
+    private var body = OutgoingBody.none
+    private var exchange: Exchange?
+    private var socketMayHaveData = false
+    private var writable = true
+    private var peerClosed = false
+    private var closeWhenFlushed = false
+    private var sentContinue = false
+    private var processing = false
+    private var requestStartedAt: Int64?
+    private var lastActivity: Int64
+
+    private static let readChunk = 16 * 1024
+    private static let bufferBaseline = 4 * 1024
+
+    init(descriptor: Int32, peer: SocketAddress?, owner: HTTPServerLoop, now: Int64) {
+        self.descriptor = descriptor
+        self.peer = peer
+        self.owner = owner
+        input = ByteBuffer(capacity: Self.bufferBaseline)
+        output = ByteBuffer(capacity: Self.bufferBaseline)
+        parser = HTTPRequestParser(limits: owner.configuration.limits)
+        lastActivity = now
+    }
+
+    var isIdle: Bool {
+        if case .open = phase {
+            return exchange == nil && input.isEmpty && output.isEmpty && !parser.hasPartialRequest
+        }
+        return false
+    }
+
+    // MARK: Events
+
+    func ready(events: UInt32) {
+        if events & CLINUX_EPOLLOUT != 0 {
+            writable = true
+            flush()
+        }
+        if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
+            socketMayHaveData = true
+            readFromSocket()
+        }
+    }
+
+    private func readFromSocket() {
+        while socketMayHaveData {
+            switch phase {
+            case .closed:
+                return
+            case .lingering:
+                drainAndDiscard()
+                return
+            case .open:
+                break
+            }
+            // Pause while a response is pending or output is backed up; resumed when that clears.
+            if exchange != nil || closeWhenFlushed || output.readableCount > owner.configuration.outputHighWater {
+                return
+            }
+            let region = input.reserve(Self.readChunk)
+            let count = read(descriptor, region.baseAddress, region.count)
+            if count > 0 {
+                input.didWrite(count)
+                let now = owner.now
+                lastActivity = now
+                if requestStartedAt == nil { requestStartedAt = now }
+                processInput()
+            } else if count == 0 {
+                socketMayHaveData = false
+                peerClosed = true
+                // A half-closed client may still wait for responses to what it sent.
+                if exchange == nil && output.isEmpty && !parser.hasPartialRequest { close() } else {
+                    closeWhenFlushed = true
+                }
+                return
+            } else {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK: socketMayHaveData = false
+                case EINTR: continue
+                default:
+                    close()
+                    return
+                }
+            }
+        }
+    }
+
+    /// Parses and dispatches every complete request in the input buffer, then writes what was produced.
+    private func processInput() {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        parsing: while case .open = phase, exchange == nil, !closeWhenFlushed, !input.isEmpty {
+            let (consumed, event) = parser.parse(input.readable)
+            input.consume(consumed)
+            switch event {
+            case .needMoreData:
+                break parsing
+            case .expectsContinue:
+                // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
+                if !sentContinue {
+                    sentContinue = true
+                    output.append("HTTP/1.1 100 Continue\r\n\r\n")
+                }
+            case .request(let request):
+                sentContinue = false
+                requestStartedAt = input.isEmpty ? nil : owner.now
+                dispatch(request)
+            case .error(let error):
+                exchange = Exchange(version: .http1_1, isHead: false, keepAlive: false)
+                complete(HTTPError(error.status, code: error.code, message: error.message).response)
+                break parsing
+            }
+        }
+        flush()
+    }
+
+    private func dispatch(_ request: HTTPRequest) {
+        let keepAlive = request.keepAlive && !owner.draining && !peerClosed
+        exchange = Exchange(version: request.version, isHead: request.method == .HEAD, keepAlive: keepAlive)
+        let context = RequestContext(
+            requestID: "", remoteAddress: peer, receivedAt: MonotonicClock.nanoseconds(), eventLoop: owner.loop)
+        switch owner.responder.respond(to: request, context: context) {
+        case .now(let response):
+            complete(response)
+        case .later(let pending):
+            let connection = LoopBound(self)
+            let loop = owner.loop
+            pending.whenComplete { response in
+                loop.execute {
+                    connection.value.complete(response)
+                    connection.value.resume()
+                }
+            }
+        }
+    }
+
+    /// Queues the response to the current exchange. Bodies in memory finish the exchange at once; files and
+    /// streams finish it when their last byte is queued.
+    private func complete(_ response: HTTPResponse) {
+        guard case .open = phase, var current = exchange else {
+            Self.release(response.body)
+            return
+        }
+        if closeWhenFlushed || owner.draining { current.keepAlive = false }
+        var sendsBody = response.status.allowsBody && !current.isHead
+        let framing: ResponseHead.Framing
+        if !response.status.allowsBody {
+            framing = .none
+        } else {
+            switch response.body {
+            case .empty: framing = .length(0)
+            case .bytes(let bytes): framing = .length(bytes.count)
+            case .file(let region): framing = .length(region.length)
+            case .stream:
+                if current.version == .http1_0 {
+                    current.keepAlive = false
+                    framing = .untilClose
+                } else {
+                    framing = .chunked
+                }
+                if current.isHead { sendsBody = false }
+            }
+        }
+        ResponseHead.write(
+            response, version: current.version, framing: framing, keepAlive: current.keepAlive,
+            date: owner.dateHeader(), into: output)
+        if !current.keepAlive { closeWhenFlushed = true }
+        if sendsBody {
+            switch response.body {
+            case .empty: break
+            case .bytes(let bytes): output.append(bytes)
+            case .file(let region): body = .file(region)
+            case .stream(let stream):
+                body = .stream(stream, chunked: current.version != .http1_0)
+                let connection = LoopBound(self)
+                let loop = owner.loop
+                stream.attach { loop.execute { connection.value.flush() } }
+            }
+        } else {
+            Self.release(response.body)
+        }
+        if case .none = body { exchange = nil }
+    }
+
+    /// Continues after an asynchronous response or a finished file/stream body.
+    private func resume() {
+        flush()
+        processInput()
+        readFromSocket()
+    }
+
+    // MARK: Writing
+
+    /// Writes queued bytes, then the file or stream body, until done or the socket would block.
+    private func flush() {
+        while true {
+            if case .closed = phase { return }
+            if !output.isEmpty {
+                guard writable else { return }
+                let pending = output.readable
+                let count = send(descriptor, pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL))
+                if count >= 0 {
+                    output.consume(count)
+                    continue
+                }
+                switch errno {
+                case EAGAIN, EWOULDBLOCK:
+                    writable = false
+                    return
+                case EINTR:
+                    continue
+                default:
+                    close()
+                    return
+                }
+            }
+            switch body {
+            case .none:
+                output.reset(shrinkingTo: Self.bufferBaseline)
+                if closeWhenFlushed && exchange == nil { startLingeringClose() }
+                return
+            case .file(var region):
+                guard writable else { return }
+                var offset = off_t(region.offset)
+                let count = sendfile(descriptor, region.descriptor, &offset, min(region.length, 1 << 20))
+                if count > 0 {
+                    region.offset += count
+                    region.length -= count
+                    if region.length == 0 {
+                        Glibc.close(region.descriptor)
+                        body = .none
+                        finishBody()
+                    } else {
+                        body = .file(region)
+                    }
+                } else if count == 0 {
+                    // The file shrank under us: the promised Content-Length cannot be met.
+                    close()
+                    return
+                } else {
+                    switch errno {
+                    case EAGAIN, EWOULDBLOCK:
+                        writable = false
+                        return
+                    case EINTR:
+                        continue
+                    default:
+                        close()
+                        return
+                    }
+                }
+            case .stream(let stream, let chunked):
+                let (chunks, finished) = stream.drain()
+                for chunk in chunks {
+                    if chunked { output.append(String(chunk.count, radix: 16) + "\r\n") }
+                    output.append(chunk)
+                    if chunked { output.append("\r\n") }
+                }
+                if finished {
+                    if chunked { output.append("0\r\n\r\n") }
+                    body = .none
+                    finishBody()
+                } else if chunks.isEmpty {
+                    return
+                }
+            }
+        }
+    }
+
+    private func finishBody() {
+        exchange = nil
+        let connection = LoopBound(self)
+        owner.loop.execute { connection.value.resume() }
+    }
+
+    // MARK: Closing
+
+    private func startLingeringClose() {
+        guard case .open = phase else { return }
+        if peerClosed {
+            close()
+            return
+        }
+        shutdown(descriptor, Int32(SHUT_WR))
+        phase = .lingering(deadline: owner.now + owner.configuration.lingerTimeout)
+        input.reset(shrinkingTo: Self.bufferBaseline)
+        drainAndDiscard()
+    }
+
+    private func drainAndDiscard() {
+        let region = input.reserve(Self.readChunk)
+        while true {
+            let count = read(descriptor, region.baseAddress, region.count)
+            if count > 0 { continue }
+            if count == 0 {
+                close()
+            } else if errno == EINTR {
+                continue
+            } else if errno != EAGAIN && errno != EWOULDBLOCK {
+                close()
+            }
+            socketMayHaveData = false
+            return
+        }
+    }
+
+    func close() {
+        if case .closed = phase { return }
+        phase = .closed
+        owner.loop.deregister(descriptor)
+        Glibc.close(descriptor)
+        if case .file(let region) = body { Glibc.close(region.descriptor) }
+        body = .none
+        owner.connectionClosed(self)
+    }
+
+    /// Answers with `error` if nothing else is under way, then closes.
+    private func fail(with error: HTTPError) {
+        guard case .open = phase, exchange == nil else {
+            close()
+            return
+        }
+        exchange = Exchange(version: .http1_1, isHead: false, keepAlive: false)
+        complete(error.response)
+        flush()
+    }
+
+    private static func release(_ body: HTTPBody) {
+        if case .file(let region) = body { Glibc.close(region.descriptor) }
+    }
+
+    // MARK: Timeouts
+
+    /// Called about once a second by the owning loop.
+    func checkTimeouts(now: Int64) {
+        switch phase {
+        case .closed:
+            return
+        case .lingering(let deadline):
+            if now >= deadline { close() }
+        case .open:
+            guard exchange == nil, output.isEmpty else { return }
+            let configuration = owner.configuration
+            if parser.isReadingBody {
+                if now - lastActivity >= configuration.idleTimeout {
+                    fail(with: HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
+                }
+            } else if parser.hasPartialRequest || !input.isEmpty {
+                // Slowloris: the whole head must arrive within header_timeout of its first byte.
+                if let started = requestStartedAt, now - started >= configuration.headerTimeout {
+                    fail(
+                        with: HTTPError(
+                            .requestTimeout, code: "request_timeout", message: "The request head took too long."))
+                }
+            } else if owner.draining || now - lastActivity >= configuration.idleTimeout {
+                close()
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// Cross-origin requests from the configured origins (exact match; never `*`, so credentials stay safe).
+/// Preflights (`OPTIONS` with `Access-Control-Request-Method`) are answered here with 204; other requests
+/// get `Access-Control-Allow-Origin` for allowed origins. `Vary: Origin` keeps caches honest.
+public struct CORSMiddleware: Middleware {
+    public let allowedOrigins: Set<String>
+    public var allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+    public var allowedHeaders = "Authorization, Content-Type, X-Request-Id"
+    public var exposedHeaders = "X-Request-Id, Retry-After"
+    public var maxAge = 600
+
+    public init(allowedOrigins: [String]) {
+        self.allowedOrigins = Set(allowedOrigins)
+    }
+
+    public func handle(_ request: HTTPRequest, context: RequestContext, next: any Responder) throws -> Reply {
+        guard let origin = request.headers["Origin"] else { return next.respond(to: request, context: context) }
+        let allowed = allowedOrigins.contains(origin)
+        if request.method == .OPTIONS, request.headers.contains("Access-Control-Request-Method") {
+            var headers: HTTPHeaders = ["Vary": "Origin"]
+            if allowed {
+                headers.add("Access-Control-Allow-Origin", origin)
+                headers.add("Access-Control-Allow-Methods", allowedMethods)
+                headers.add("Access-Control-Allow-Headers", allowedHeaders)
+                headers.add("Access-Control-Max-Age", String(maxAge))
+            }
+            return .now(HTTPResponse(status: .noContent, headers: headers))
+        }
+        let exposed = exposedHeaders
+        return next.respond(to: request, context: context).map { response in
+            var response = response
+            response.headers.add("Vary", "Origin")
+            if allowed {
+                response.headers.set("Access-Control-Allow-Origin", origin)
+                response.headers.set("Access-Control-Expose-Headers", exposed)
+            }
+            return response
+        }
+    }
+}

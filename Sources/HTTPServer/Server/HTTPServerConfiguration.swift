@@ -1,0 +1,35 @@
+/// How the HTTP server listens, limits and times out. Durations are milliseconds.
+public struct HTTPServerConfiguration: Sendable {
+    public var address: SocketAddress
+    /// Event loop threads; each accepts on its own SO_REUSEPORT socket.
+    public var loops: Int
+    public var limits: HTTPLimits
+    /// Open connections across all loops; past it new ones get a 503 and are closed.
+    public var maxConnections: Int
+    /// A request head must arrive completely within this time of its first byte (slowloris), else 408.
+    public var headerTimeout: Int64
+    /// A keep-alive connection with nothing in flight is closed after this long; a stalled body gets 408.
+    public var idleTimeout: Int64
+    /// How long a graceful shutdown waits for in-flight requests before closing everything.
+    public var shutdownTimeout: Int64
+    /// After a final response, how long unread input is drained before the socket is closed.
+    public var lingerTimeout: Int64
+    /// Reading from a connection pauses while more than this many response bytes wait to be written.
+    public var outputHighWater: Int
+
+    public init(
+        address: SocketAddress, loops: Int = 1, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 10_000,
+        headerTimeout: Int64 = 10_000, idleTimeout: Int64 = 60_000, shutdownTimeout: Int64 = 10_000,
+        lingerTimeout: Int64 = 2_000, outputHighWater: Int = 256 * 1024
+    ) {
+        self.address = address
+        self.loops = max(1, loops)
+        self.limits = limits
+        self.maxConnections = maxConnections
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.shutdownTimeout = shutdownTimeout
+        self.lingerTimeout = lingerTimeout
+        self.outputHighWater = outputHighWater
+    }
+}
