@@ -1,0 +1,131 @@
+import Logging
+
+/// One setting as the config file, the environment and flags see it: its `section.key`, the command-line
+/// flag that sets it (if any), and how a textual value is validated and stored.
+struct SettingDefinition: Sendable {
+    let key: String
+    /// The long option, without dashes, that maps to this key (`listen` for `server.listen`).
+    let flag: String?
+    let apply: @Sendable (inout Settings, String) throws(SettingValueError) -> Void
+
+    init(
+        _ key: String, flag: String? = nil,
+        _ apply: @escaping @Sendable (inout Settings, String) throws(SettingValueError) -> Void
+    ) {
+        self.key = key
+        self.flag = flag
+        self.apply = apply
+    }
+
+    var section: Substring { key.prefix { $0 != "." } }
+
+    /// `CHAT_<SECTION>_<KEY>`, e.g. `CHAT_HTTP_MAX_BODY`.
+    var environmentVariable: String {
+        Settings.environmentPrefix + key.uppercased().map { $0 == "." ? "_" : $0 }
+    }
+}
+
+extension Settings {
+    static let environmentPrefix = "CHAT_"
+
+    /// The table behind file keys, environment variables and flags. Keep `chat.conf.example` in step:
+    /// a test checks that it lists every key here with its default.
+    static let definitions: [SettingDefinition] = [
+        SettingDefinition("server.listen", flag: "listen") { settings, text throws(SettingValueError) in
+            settings.server.listen = try SettingValue.listenAddress(text)
+        },
+        SettingDefinition("server.loops", flag: "loops") { settings, text throws(SettingValueError) in
+            settings.server.loops = try SettingValue.integer(text, in: 0...256)
+        },
+        SettingDefinition("server.data_dir", flag: "data-dir") { settings, text throws(SettingValueError) in
+            settings.server.dataDir = try SettingValue.nonEmptyPath(text)
+        },
+        SettingDefinition("server.static_dir", flag: "static-dir") { settings, text throws(SettingValueError) in
+            settings.server.staticDir = text.isEmpty ? nil : try SettingValue.nonEmptyPath(text)
+        },
+        SettingDefinition("server.max_connections") { settings, text throws(SettingValueError) in
+            settings.server.maxConnections = try SettingValue.integer(text, in: 1...1_048_576)
+        },
+        SettingDefinition("server.workers") { settings, text throws(SettingValueError) in
+            settings.server.workers = try SettingValue.integer(text, in: 0...1024)
+        },
+        SettingDefinition("server.shutdown_timeout") { settings, text throws(SettingValueError) in
+            settings.server.shutdownTimeout = try SettingValue.duration(text)
+        },
+
+        SettingDefinition("http.max_body") { settings, text throws(SettingValueError) in
+            settings.http.maxBody = try SettingValue.size(text, in: 0...(1 << 40))
+        },
+        SettingDefinition("http.max_request_line") { settings, text throws(SettingValueError) in
+            settings.http.maxRequestLine = try SettingValue.size(text, in: 64...(1 << 20))
+        },
+        SettingDefinition("http.max_header_bytes") { settings, text throws(SettingValueError) in
+            settings.http.maxHeaderBytes = try SettingValue.size(text, in: 256...(16 << 20))
+        },
+        SettingDefinition("http.max_headers") { settings, text throws(SettingValueError) in
+            settings.http.maxHeaders = try SettingValue.integer(text, in: 1...10_000)
+        },
+        SettingDefinition("http.header_timeout") { settings, text throws(SettingValueError) in
+            settings.http.headerTimeout = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("http.idle_timeout") { settings, text throws(SettingValueError) in
+            settings.http.idleTimeout = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("http.request_id_header") { settings, text throws(SettingValueError) in
+            settings.http.requestIDHeader = try SettingValue.headerName(text)
+        },
+
+        SettingDefinition("database.path") { settings, text throws(SettingValueError) in
+            settings.database.path = text.isEmpty ? "" : try SettingValue.nonEmptyPath(text)
+        },
+        SettingDefinition("database.synchronous") { settings, text throws(SettingValueError) in
+            settings.database.synchronous = try SettingValue.choice(
+                text, Settings.Database.Synchronous.init(rawValue:),
+                among: Settings.Database.Synchronous.allCases.map(\.rawValue))
+        },
+        SettingDefinition("database.busy_timeout") { settings, text throws(SettingValueError) in
+            settings.database.busyTimeout = try SettingValue.duration(text, plainUnit: .milliseconds)
+        },
+        SettingDefinition("database.readers") { settings, text throws(SettingValueError) in
+            settings.database.readers = try SettingValue.integer(text, in: 1...64)
+        },
+        SettingDefinition("database.batch_max") { settings, text throws(SettingValueError) in
+            settings.database.batchMax = try SettingValue.integer(text, in: 1...65_536)
+        },
+
+        SettingDefinition("log.level", flag: "log-level") { settings, text throws(SettingValueError) in
+            // `warning` is accepted too, but the documented spellings are the four level names.
+            settings.log.level = try SettingValue.choice(
+                text, LogLevel.init, among: LogLevel.allCases.map(\.description))
+        },
+        SettingDefinition("log.format", flag: "log-format") { settings, text throws(SettingValueError) in
+            settings.log.format = try SettingValue.choice(
+                text, LogFormat.init(rawValue:), among: LogFormat.allCases.map(\.rawValue))
+        },
+        SettingDefinition("log.access") { settings, text throws(SettingValueError) in
+            settings.log.access = try SettingValue.bool(text)
+        },
+
+        SettingDefinition("cors.allowed_origins") { settings, text throws(SettingValueError) in
+            settings.cors.allowedOrigins = try SettingValue.origins(text)
+        },
+    ]
+
+    static let definitionsByKey: [String: SettingDefinition] = Dictionary(
+        definitions.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+
+    static let sections: Set<String> = Set(definitions.map { String($0.section) })
+
+    /// Every setting key (`section.key`) in documentation order.
+    public static var keys: [String] { definitions.map(\.key) }
+
+    /// The setting a command-line flag (without dashes) maps to, e.g. `listen` → `server.listen`.
+    public static func key(forFlag flag: String) -> String? {
+        definitions.first { $0.flag == flag }?.key
+    }
+
+    /// The environment variable for a setting key: `http.max_body` → `CHAT_HTTP_MAX_BODY`.
+    public static func environmentVariable(for key: String) -> String? {
+        definitionsByKey[key]?.environmentVariable
+    }
+}
