@@ -1,0 +1,36 @@
+import HTTPServer
+import Storage
+
+extension Settings {
+    /// The storage layer's view of the `[database]` section.
+    var databaseConfiguration: DatabaseConfiguration {
+        var configuration = DatabaseConfiguration(path: databasePath)
+        configuration.synchronous = DatabaseConfiguration.SynchronousMode(rawValue: database.synchronous.rawValue) ?? .normal
+        configuration.busyTimeout = Int(database.busyTimeout.milliseconds)
+        configuration.readers = database.readers
+        return configuration
+    }
+
+    /// The HTTP layer's view of `[server]` and `[http]`.
+    var httpServerConfiguration: HTTPServerConfiguration {
+        HTTPServerConfiguration(
+            address: SocketAddress(
+                host: server.listen.host, port: Int(server.listen.port), family: server.listen.isIPv6 ? .v6 : .v4),
+            loops: server.eventLoopCount,
+            limits: HTTPLimits(
+                maxRequestLineBytes: http.maxRequestLine, maxHeaderBytes: http.maxHeaderBytes,
+                maxHeaderCount: http.maxHeaders, maxBodyBytes: http.maxBody),
+            maxConnections: server.maxConnections,
+            headerTimeout: http.headerTimeout.milliseconds,
+            idleTimeout: http.idleTimeout.milliseconds,
+            shutdownTimeout: server.shutdownTimeout.milliseconds)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
