@@ -17,8 +17,10 @@ let package = Package(
         .target(name: "CLinux"),
 
         .target(name: "Logging"),
-        .target(name: "HTTPServer", dependencies: ["CLinux", "Logging"]),
-        .target(name: "Storage", dependencies: ["CSQLite"]),
+        // Plain POSIX threads (event loops, worker pool, database threads) and errno errors, shared by both.
+        .target(name: "SystemSupport", dependencies: ["CLinux"]),
+        .target(name: "HTTPServer", dependencies: ["CLinux", "Logging", "SystemSupport"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "SystemSupport"]),
         .target(name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Logging"], plugins: ["EmbedMigrations"]),
         .executableTarget(name: "chat", dependencies: ["ChatServer"]),
 
@@ -27,7 +29,7 @@ let package = Package(
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
 
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SystemSupport
 
 @testable import HTTPServer
 

@@ -65,8 +65,30 @@ final class ByteBuffer {
     func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
     func append(_ string: String) {
+        if let done = string.utf8.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
         var string = string
         string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    func appendLiteral(_ string: StaticString) {
+        append(UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    }
+
+    /// Appends a non-negative integer in decimal without creating a String.
+    func appendDecimal(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var remaining = UInt(max(0, value))
+            var index = scratch.count
+            repeat {
+                index -= 1
+                scratch[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            append(UnsafeRawBufferPointer(rebasing: scratch[index...]))
+        }
     }
 
     /// Drops everything and, if the buffer grew large for one big message, shrinks it back.

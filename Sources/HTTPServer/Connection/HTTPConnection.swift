@@ -138,7 +138,7 @@ final class HTTPConnection: Selectable {
                 // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
                 if !sentContinue {
                     sentContinue = true
-                    output.append("HTTP/1.1 100 Continue\r\n\r\n")
+                    output.appendLiteral("HTTP/1.1 100 Continue\r\n\r\n")
                 }
             case .request(let request):
                 sentContinue = false
@@ -146,7 +146,7 @@ final class HTTPConnection: Selectable {
                 dispatch(request)
             case .error(let error):
                 exchange = Exchange(version: .http1_1, isHead: false, keepAlive: false)
-                complete(HTTPError(error.status, code: error.code, message: error.message).response)
+                complete(error.httpError.response)
                 break parsing
             }
         }
@@ -293,10 +293,10 @@ final class HTTPConnection: Selectable {
                 for chunk in chunks {
                     if chunked { output.append(String(chunk.count, radix: 16) + "\r\n") }
                     output.append(chunk)
-                    if chunked { output.append("\r\n") }
+                    if chunked { output.appendLiteral("\r\n") }
                 }
                 if finished {
-                    if chunked { output.append("0\r\n\r\n") }
+                    if chunked { output.appendLiteral("0\r\n\r\n") }
                     body = .none
                     finishBody()
                 } else if chunks.isEmpty {

@@ -1,5 +1,6 @@
-/// Serialises a response head (RFC 9112 §4, §6): status line, the handler's headers, then the framing and
-/// connection headers the connection owns (`Date`, `Content-Length` or `Transfer-Encoding`, `Connection`).
+/// Serialises a response head (RFC 9112 §4, §6) straight into the output buffer: status line, the handler's
+/// headers, then the framing and connection headers the connection owns (`Date`, `Content-Length` or
+/// `Transfer-Encoding`, `Connection`). No intermediate String: this runs once per response.
 enum ResponseHead {
     enum Framing {
         case length(Int)
@@ -13,49 +14,45 @@ enum ResponseHead {
         _ response: HTTPResponse, version: HTTPVersion, framing: Framing, keepAlive: Bool, date: String,
         into buffer: ByteBuffer
     ) {
-        var head = version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 "
-        head.reserveCapacity(160 + response.headers.count * 40)
-        head += String(response.status.code)
-        head += " "
-        head += response.status.reason
-        head += "\r\n"
+        buffer.appendLiteral(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        buffer.appendDecimal(response.status.code)
+        buffer.appendLiteral(" ")
+        buffer.append(response.status.reason)
+        buffer.appendLiteral("\r\n")
         for field in response.headers where !isConnectionOwned(field.name) {
-            head += field.name
-            head += ": "
-            head += field.value
-            head += "\r\n"
+            buffer.append(field.name)
+            buffer.appendLiteral(": ")
+            buffer.append(field.value)
+            buffer.appendLiteral("\r\n")
         }
-        head += "Date: "
-        head += date
-        head += "\r\n"
+        buffer.appendLiteral("Date: ")
+        buffer.append(date)
         switch framing {
         case .length(let length):
-            head += "Content-Length: "
-            head += String(length)
-            head += "\r\n"
+            buffer.appendLiteral("\r\nContent-Length: ")
+            buffer.appendDecimal(length)
         case .chunked:
-            head += "Transfer-Encoding: chunked\r\n"
+            buffer.appendLiteral("\r\nTransfer-Encoding: chunked")
         case .untilClose, .none:
             break
         }
         if !keepAlive {
-            head += "Connection: close\r\n"
+            buffer.appendLiteral("\r\nConnection: close")
         } else if version == .http1_0 {
-            head += "Connection: keep-alive\r\n"
+            buffer.appendLiteral("\r\nConnection: keep-alive")
         }
-        head += "\r\n"
-        buffer.append(head)
+        buffer.appendLiteral("\r\n\r\n")
     }
 
     /// Headers a handler may not set: the connection decides framing and persistence.
+    @inline(__always)
     private static func isConnectionOwned(_ name: String) -> Bool {
-        let utf8 = name.utf8
-        switch utf8.count {
-        case 4: return HTTPHeaders.namesEqual(name, "Date")
-        case 10: return HTTPHeaders.namesEqual(name, "Connection")
-        case 14: return HTTPHeaders.namesEqual(name, "Content-Length")
-        case 17: return HTTPHeaders.namesEqual(name, "Transfer-Encoding")
-        default: return false
+        switch name.utf8.count {
+        case 4: HTTPHeaders.namesEqual(name, "Date")
+        case 10: HTTPHeaders.namesEqual(name, "Connection")
+        case 14: HTTPHeaders.namesEqual(name, "Content-Length")
+        case 17: HTTPHeaders.namesEqual(name, "Transfer-Encoding")
+        default: false
         }
     }
 }

@@ -69,14 +69,29 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// ASCII case-insensitive comparison without allocating lower-cased copies.
     @inlinable
     public static func namesEqual<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in asciiCaseInsensitiveEqual(x, y) }
+        }
+        if let fast, let result = fast { return result }
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
-        for (p, q) in zip(x, y) where p != q {
-            let lp = p | 0x20
-            guard lp == (q | 0x20), lp >= 0x61, lp <= 0x7A else { return false }
-        }
+        for (p, q) in zip(x, y) where !asciiCaseInsensitiveEqual(p, q) { return false }
         return true
+    }
+
+    @inlinable
+    static func asciiCaseInsensitiveEqual(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard x.count == y.count else { return false }
+        for i in 0..<x.count where !asciiCaseInsensitiveEqual(x[i], y[i]) { return false }
+        return true
+    }
+
+    @inlinable @inline(__always)
+    static func asciiCaseInsensitiveEqual(_ p: UInt8, _ q: UInt8) -> Bool {
+        if p == q { return true }
+        let lower = p | 0x20
+        return lower == (q | 0x20) && lower >= 0x61 && lower <= 0x7A
     }
 }
 

@@ -23,7 +23,8 @@ public struct RequestIDMiddleware: Middleware {
         let name = headerName
         return next.respond(to: request, context: context).map { response in
             var response = response
-            response.headers.set(name, id)
+            // Handlers never set this header themselves, so appending is enough (no search-and-replace).
+            response.headers.add(name, id)
             return response
         }
     }
@@ -46,6 +47,7 @@ public struct RequestIDMiddleware: Middleware {
 /// Ids of the form `<process prefix>-<counter>`: unique within a process, distinct across restarts, and cheap
 /// (one atomic increment, no randomness per request).
 final class RequestIDGenerator: Sendable {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
     private let prefix: String
     private let counter = Atomic<UInt64>(0)
 
@@ -57,7 +59,27 @@ final class RequestIDGenerator: Sendable {
     }
 
     func next() -> String {
-        let value = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(value, radix: 16)
+        var value = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        // prefix (8) + "-" + up to 16 hex digits, written in place: one allocation per id.
+        return String(unsafeUninitializedCapacity: 25) { buffer in
+            var count = 0
+            for byte in prefix.utf8 {
+                buffer[count] = byte
+                count += 1
+            }
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            var digits = 1
+            var probe = value >> 4
+            while probe > 0 {
+                digits += 1
+                probe >>= 4
+            }
+            for index in stride(from: count + digits - 1, through: count, by: -1) {
+                buffer[index] = Self.hexDigits[Int(value & 0xF)]
+                value >>= 4
+            }
+            return count + digits
+        }
     }
 }

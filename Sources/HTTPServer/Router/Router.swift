@@ -93,35 +93,38 @@ public struct Router: Responder {
         }
     }
 
-    /// Finds the handlers for `path` (still percent-encoded) and the decoded parameter values.
+    /// Finds the handlers for `path` (still percent-encoded) and the decoded parameter values. Walks the
+    /// path's UTF-8 bytes: segment boundaries are ASCII `/`, so no Character (grapheme) work is needed.
     private func match(_ path: String) -> ([HTTPMethod: Handler], [String: String])? {
+        let slash = UInt8(ascii: "/")
+        let bytes = path.utf8
         var parameters: [String: String] = [:]
         var node = root
-        var catchAllCandidate: (handlers: [HTTPMethod: Handler], name: String, rest: Substring)?
-        var rest = path.utf8.first == UInt8(ascii: "/") ? Substring(path.dropFirst()) : Substring(path)
-        while !rest.isEmpty {
-            let slash = rest.firstIndex(of: "/")
-            let segment = slash.map { rest[..<$0] } ?? rest
-            let remainder = slash.map { rest[rest.index(after: $0)...] } ?? ""
-            if let catchAll = node.catchAll {
-                catchAllCandidate = (catchAll.handlers, catchAll.name, rest)
-            }
-            if segment.isEmpty {
-                rest = remainder
+        var catchAllCandidate: (handlers: [HTTPMethod: Handler], name: String, rest: String.Index)?
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            if bytes[start] == slash {
+                start = bytes.index(after: start)
                 continue
             }
-            if let child = node.literals[String(segment)] {
+            if let catchAll = node.catchAll {
+                catchAllCandidate = (catchAll.handlers, catchAll.name, start)
+            }
+            var stop = start
+            while stop < bytes.endIndex && bytes[stop] != slash { stop = bytes.index(after: stop) }
+            let segment = String(Substring(bytes[start..<stop]))
+            if let child = node.literals[segment] {
                 node = child
-            } else if let parameter = node.parameter, let value = PercentDecoding.decode(String(segment)) {
+            } else if let parameter = node.parameter, let value = PercentDecoding.decode(segment) {
                 parameters[parameter.name] = value
                 node = parameter.node
             } else {
                 return catchAllCandidate.map { candidate in
-                    parameters[candidate.name] = String(candidate.rest)
+                    parameters[candidate.name] = String(Substring(bytes[candidate.rest...]))
                     return (candidate.handlers, parameters)
                 }
             }
-            rest = remainder
+            start = stop
         }
         if !node.handlers.isEmpty { return (node.handlers, parameters) }
         if let catchAll = node.catchAll {
@@ -129,7 +132,7 @@ public struct Router: Responder {
             return (catchAll.handlers, parameters)
         }
         return catchAllCandidate.map { candidate in
-            parameters[candidate.name] = String(candidate.rest)
+            parameters[candidate.name] = String(Substring(bytes[candidate.rest...]))
             return (candidate.handlers, parameters)
         }
     }

@@ -1,3 +1,4 @@
+import SystemSupport
 import Glibc
 import Logging
 import Synchronization

@@ -17,7 +17,7 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 
 /// Runs `body` until it stops failing with EINTR; throws `SystemError` for any other failure (`-1` result).
 @inline(__always)
-func retryingInterrupts<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
+public func retryingInterrupts<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
     while true {
         let result = body()
         if result >= 0 { return result }

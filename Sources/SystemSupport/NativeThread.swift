@@ -36,6 +36,17 @@ public struct NativeThread: Sendable {
         return NativeThread(handle: handle)
     }
 
+    /// An identifier of the calling thread, for "am I on thread X" checks.
+    public static var currentID: UInt { UInt(pthread_self()) }
+
+    /// The identifier `currentID` returns on this thread.
+    public var id: UInt { UInt(handle) }
+
+    /// Lets the thread's resources be freed when it exits, for threads nobody joins.
+    public func detach() {
+        pthread_detach(handle)
+    }
+
     /// Waits for the thread to finish.
     public func join() {
         pthread_join(handle, nil)
