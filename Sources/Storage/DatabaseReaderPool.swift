@@ -1,6 +1,6 @@
 import Dispatch
-import SystemSupport
 import Synchronization
+import SystemSupport
 
 /// A fixed set of read-only connections, each owned by its own dedicated thread.
 ///

@@ -1,7 +1,7 @@
 import CSQLite
 import Dispatch
-import SystemSupport
 import Synchronization
+import SystemSupport
 
 /// The single writer of a database: one dedicated thread that owns the only read-write connection
 /// and runs write jobs in submission order, with group commit.

@@ -33,7 +33,9 @@ import Testing
             }
             return .now(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: .stream(stream)))
         }
-        router.post("/echo") { request, _ in .now(HTTPResponse(status: .ok, contentType: "text/plain", body: request.body)) }
+        router.post("/echo") { request, _ in
+            .now(HTTPResponse(status: .ok, contentType: "text/plain", body: request.body))
+        }
         var configuration = HTTPServerConfiguration(
             address: SocketAddress(host: "127.0.0.1", port: 0, family: .v4), loops: loops)
         configure(&configuration)
@@ -103,7 +105,8 @@ import Testing
         let client = try TestClient(port: port)
         client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
         #expect(client.read { $0.hasSuffix("hello") }.contains("Content-Length: 5\r\n"))
-        client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+        client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
         #expect(client.read { $0.hasSuffix("abcde") }.hasSuffix("abcde"))
     }
 

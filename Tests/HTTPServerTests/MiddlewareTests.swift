@@ -92,13 +92,16 @@ import Testing
     }
 
     @Test func jsonErrorEscapesStrings() {
-        let error = HTTPError(.unprocessableEntity, code: "validation_failed", message: "Bad \"name\"\n", fields: ["b": "x", "a": "\u{1}"])
+        let error = HTTPError(
+            .unprocessableEntity, code: "validation_failed", message: "Bad \"name\"\n",
+            fields: ["b": "x", "a": "\u{1}"])
         guard case .bytes(let bytes) = error.response.body else {
             Issue.record("expected bytes")
             return
         }
         #expect(
             String(decoding: bytes, as: UTF8.self)
-                == #"{"error":{"code":"validation_failed","message":"Bad \"name\"\n","fields":{"a":"\u0001","b":"x"}}}"#)
+                == #"{"error":{"code":"validation_failed","message":"Bad \"name\"\n","fields":{"a":"\u0001","b":"x"}}}"#
+        )
     }
 }

@@ -35,7 +35,8 @@ import Testing
         router.post("/api/v1/rooms/:id/messages") { _, _ in .now(.text("posted", status: .created)) }
         router.get("/api/v1/rooms/mine/messages") { _, _ in .now(.text("literal wins")) }
         router.get("/files/*rest") { request, _ in .now(.text("file \(request.pathParameters["rest"] ?? "")")) }
-        router.delete("/api/v1/rooms/:id") { request, _ in .now(.text("deleted \(request.pathParameters["id"] ?? "")")) }
+        router.delete("/api/v1/rooms/:id") { request, _ in .now(.text("deleted \(request.pathParameters["id"] ?? "")"))
+        }
         router.get("/boom") { _, _ in throw HTTPError(.conflict, code: "taken", message: "Already there.") }
         return router
     }

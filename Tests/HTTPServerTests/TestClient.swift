@@ -30,7 +30,9 @@ final class TestClient {
         var bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, 0) }
+            let count = bytes.withUnsafeMutableBytes {
+                Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, 0)
+            }
             if count <= 0 { return }
             sent += count
         }

@@ -5,7 +5,8 @@ extension Settings {
     /// The storage layer's view of the `[database]` section.
     var databaseConfiguration: DatabaseConfiguration {
         var configuration = DatabaseConfiguration(path: databasePath)
-        configuration.synchronous = DatabaseConfiguration.SynchronousMode(rawValue: database.synchronous.rawValue) ?? .normal
+        configuration.synchronous =
+            DatabaseConfiguration.SynchronousMode(rawValue: database.synchronous.rawValue) ?? .normal
         configuration.busyTimeout = Int(database.busyTimeout.milliseconds)
         configuration.readers = database.readers
         return configuration

@@ -107,7 +107,9 @@ final class HTTPConnection: Selectable {
                 socketMayHaveData = false
                 peerClosed = true
                 // A half-closed client may still wait for responses to what it sent.
-                if exchange == nil && output.isEmpty && !parser.hasPartialRequest { close() } else {
+                if exchange == nil && output.isEmpty && !parser.hasPartialRequest {
+                    close()
+                } else {
                     closeWhenFlushed = true
                 }
                 return
@@ -382,7 +384,8 @@ final class HTTPConnection: Selectable {
             let configuration = owner.configuration
             if parser.isReadingBody {
                 if now - lastActivity >= configuration.idleTimeout {
-                    fail(with: HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
+                    fail(
+                        with: HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
                 }
             } else if parser.hasPartialRequest || !input.isEmpty {
                 // Slowloris: the whole head must arrive within header_timeout of its first byte.

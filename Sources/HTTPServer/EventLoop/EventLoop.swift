@@ -1,8 +1,8 @@
-import SystemSupport
 import CLinux
 import Glibc
 import Logging
 import Synchronization
+import SystemSupport
 
 /// Receives readiness events for one registered descriptor, always on its event loop's thread.
 protocol Selectable: AnyObject {

@@ -1,6 +1,6 @@
-import SystemSupport
 import CLinux
 import Glibc
+import SystemSupport
 
 /// A non-blocking TCP listening socket. Every event loop opens its own on the same address with SO_REUSEPORT,
 /// so the kernel spreads new connections across loops without a shared accept lock.

@@ -1,6 +1,6 @@
-import SystemSupport
 import Glibc
 import Synchronization
+import SystemSupport
 
 /// A fixed set of threads for blocking work (file system calls, bcrypt, anything that would stall an event
 /// loop). Jobs run in submission order across the pool. A POSIX semaphore counts queued jobs so idle workers

@@ -1,7 +1,7 @@
-import SystemSupport
 import Glibc
 import Logging
 import Synchronization
+import SystemSupport
 
 /// An HTTP/1.1 server: `configuration.loops` event loop threads, each with its own SO_REUSEPORT listening
 /// socket, epoll set and connections. It knows nothing about the application: requests go to `responder`.
