@@ -33,4 +33,7 @@ for path in arguments.dropFirst() {
     source += "\"\"\"\(hashes)),\n"
 }
 source += "    ]\n}\n"
-try source.write(toFile: output, atomically: true, encoding: .utf8)
+// Rewrite only on change: a fresh timestamp would make the build recompile the target for nothing.
+if (try? String(contentsOfFile: output, encoding: .utf8)) != source {
+    try source.write(toFile: output, atomically: true, encoding: .utf8)
+}

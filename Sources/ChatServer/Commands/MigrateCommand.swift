@@ -1,3 +1,4 @@
+import Glibc
 import Storage
 
 /// `chat migrate up [N] | down [N] | status`: schema changes from the migrations compiled into this binary.
@@ -11,6 +12,14 @@ struct MigrateCommand {
     }
 
     func run() throws {
+        // `status` only reads: on a database that does not exist yet every migration is pending, and nothing
+        // is created.
+        if subcommand ?? "status" == "status", access(settings.databasePath, F_OK) != 0 {
+            for migration in try MigrationCatalog.migrator().migrations {
+                Console.output("\(Self.label(migration.version, migration.name))  pending\n")
+            }
+            return
+        }
         try DataDirectory.create(settings.server.dataDir)
         let writer = try DatabaseWriter(configuration: settings.databaseConfiguration)
         defer { writer.close() }
