@@ -2,6 +2,7 @@ import Glibc
 import HTTPServer
 import Logging
 import Storage
+import SystemSupport
 
 /// The running server: database (one writer, a pool of readers), worker pool, routes and the HTTP server,
 /// wired from `Settings`. The executable only parses arguments and calls this.

@@ -1,4 +1,5 @@
 import HTTPServer
+import SystemSupport
 
 /// Serves the files of `static_dir` for any GET/HEAD no API route claimed. File system calls run on the
 /// worker pool; the event loop only sends the open file with sendfile(2).

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// What a handler returns: a response available now (the fast path: no task, no continuation, no hop), or a
 /// `PendingReply` that some other thread completes later. The connection writes a `.now` response before it
 /// reads the next pipelined request; a `.later` one is written on the connection's loop when it arrives.

@@ -1,6 +1,5 @@
 import Glibc
 import Synchronization
-import SystemSupport
 
 /// A fixed set of threads for blocking work (file system calls, bcrypt, anything that would stall an event
 /// loop). Jobs run in submission order across the pool. A POSIX semaphore counts queued jobs so idle workers
@@ -36,12 +35,28 @@ public final class WorkerPool: Sendable {
 
     /// Queues `job`. After `shutdown` it is dropped.
     public func submit(_ job: @escaping @Sendable () -> Void) {
+        _ = enqueue(job)
+    }
+
+    private func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping else { return false }
             state.jobs.append(job)
             return true
         }
         if accepted { sem_post(semaphore) }
+        return accepted
+    }
+
+    /// Runs `work` on the pool and resumes the caller with its result: blocking work (bcrypt, file system)
+    /// for async code, without holding a thread of Swift concurrency's cooperative pool.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = enqueue {
+                continuation.resume(with: Result { try work() })
+            }
+            if !accepted { continuation.resume(throwing: WorkerPoolStopped()) }
+        }
     }
 
     /// Lets queued jobs finish, then stops and joins every worker.
@@ -76,4 +91,9 @@ public final class WorkerPool: Sendable {
             }
         }
     }
+}
+
+/// Work submitted after `WorkerPool.shutdown`.
+public struct WorkerPoolStopped: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the worker pool has shut down" }
 }
