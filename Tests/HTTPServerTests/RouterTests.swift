@@ -97,4 +97,21 @@ import Testing
         #expect(patterns.contains("POST /api/v1/rooms/:id/messages"))
         #expect(patterns.count == 6)
     }
+
+    @Test func literalDeadEndsBacktrackToParameters() {
+        var router = Router()
+        router.get("/users/me/settings") { _, _ in .now(.text("settings")) }
+        router.get("/users/:id/profile") { request, _ in .now(.text("profile \(request.pathParameters["id"] ?? "")")) }
+        #expect(text(respond(router, .GET, "/users/me/profile")) == "profile me")
+        #expect(text(respond(router, .GET, "/users/me/settings")) == "settings")
+    }
+
+    @Test func catchAllServesMethodsAMoreSpecificRouteLacks() {
+        var router = Router()
+        router.get("/files/*path") { request, _ in .now(.text("file \(request.pathParameters["path"] ?? "")")) }
+        router.post("/files/upload") { _, _ in .now(.text("uploaded")) }
+        #expect(text(respond(router, .GET, "/files/upload")) == "file upload")
+        #expect(text(respond(router, .POST, "/files/upload")) == "uploaded")
+        #expect(respond(router, .DELETE, "/files/upload")?.status == .methodNotAllowed)
+    }
 }

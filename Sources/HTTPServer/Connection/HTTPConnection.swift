@@ -45,7 +45,16 @@ final class HTTPConnection: Selectable {
     private var sentContinue = false
     private var processing = false
     private var requestStartedAt: Int64?
+    /// Last time bytes moved in either direction, or a response was queued.
     private var lastActivity: Int64
+    /// When the current request's body began to arrive, and how much of it has, for the minimum-rate check.
+    private var bodyStartedAt: Int64?
+    private var bodyBytes = 0
+    /// Whether the current exchange's response head has been queued.
+    private var responseStarted = false
+
+    /// Bodies slower than this on average (after the first `idleTimeout`) are cut off with 408.
+    private static let minimumBodyBytesPerSecond = 1024
 
     private static let readChunk = 16 * 1024
     private static let bufferBaseline = 4 * 1024
@@ -70,11 +79,17 @@ final class HTTPConnection: Selectable {
     // MARK: Events
 
     func ready(events: UInt32) {
+        // Both directions are gone or the socket failed: nothing more can be delivered. (EPOLLRDHUP alone
+        // is a half-close, after which a client may still wait for its responses.)
+        if events & (CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
+            close()
+            return
+        }
         if events & CLINUX_EPOLLOUT != 0 {
             writable = true
             flush()
         }
-        if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
+        if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP) != 0 {
             socketMayHaveData = true
             readFromSocket()
         }
@@ -102,12 +117,20 @@ final class HTTPConnection: Selectable {
                 let now = owner.now
                 lastActivity = now
                 if requestStartedAt == nil { requestStartedAt = now }
+                if parser.isReadingBody {
+                    if bodyStartedAt == nil {
+                        bodyStartedAt = now
+                        bodyBytes = 0
+                    }
+                    bodyBytes += count
+                }
                 processInput()
             } else if count == 0 {
                 socketMayHaveData = false
                 peerClosed = true
-                // A half-closed client may still wait for responses to what it sent.
-                if exchange == nil && output.isEmpty && !parser.hasPartialRequest {
+                // A half-closed client may still wait for responses to what it already sent; a request it left
+                // unfinished can never complete, so with nothing in flight the connection is done.
+                if exchange == nil && output.isEmpty {
                     close()
                 } else {
                     closeWhenFlushed = true
@@ -147,7 +170,7 @@ final class HTTPConnection: Selectable {
                 requestStartedAt = input.isEmpty ? nil : owner.now
                 dispatch(request)
             case .error(let error):
-                exchange = Exchange(version: .http1_1, isHead: false, keepAlive: false)
+                startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false))
                 complete(error.httpError.response)
                 break parsing
             }
@@ -157,7 +180,7 @@ final class HTTPConnection: Selectable {
 
     private func dispatch(_ request: HTTPRequest) {
         let keepAlive = request.keepAlive && !owner.draining && !peerClosed
-        exchange = Exchange(version: request.version, isHead: request.method == .HEAD, keepAlive: keepAlive)
+        startExchange(Exchange(version: request.version, isHead: request.method == .HEAD, keepAlive: keepAlive))
         let context = RequestContext(
             requestID: "", remoteAddress: peer, receivedAt: MonotonicClock.nanoseconds(), eventLoop: owner.loop)
         switch owner.responder.respond(to: request, context: context) {
@@ -175,13 +198,33 @@ final class HTTPConnection: Selectable {
         }
     }
 
+    private func startExchange(_ new: Exchange) {
+        exchange = new
+        bodyStartedAt = nil
+        responseStarted = false
+        lastActivity = owner.now
+    }
+
     /// Queues the response to the current exchange. Bodies in memory finish the exchange at once; files and
     /// streams finish it when their last byte is queued.
     private func complete(_ response: HTTPResponse) {
-        guard case .open = phase, var current = exchange else {
+        guard case .open = phase, var current = exchange, !responseStarted else {
             Self.release(response.body)
             return
         }
+        var response = response
+        if response.status.code < 200 {
+            // An interim status as the final answer would leave the client waiting for one forever.
+            Self.release(response.body)
+            response = ErrorResponse.response(
+                for: HTTPError.internalError("A handler answered with an interim status."))
+        }
+        if case .file(let region) = response.body, region.length == 0 {
+            Self.release(response.body)
+            response.body = .empty
+        }
+        responseStarted = true
+        lastActivity = owner.now
         if closeWhenFlushed || owner.draining { current.keepAlive = false }
         var sendsBody = response.status.allowsBody && !current.isHead
         let framing: ResponseHead.Framing
@@ -242,6 +285,7 @@ final class HTTPConnection: Selectable {
                 let count = send(descriptor, pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL))
                 if count >= 0 {
                     output.consume(count)
+                    lastActivity = owner.now
                     continue
                 }
                 switch errno {
@@ -265,6 +309,7 @@ final class HTTPConnection: Selectable {
                 var offset = off_t(region.offset)
                 let count = sendfile(descriptor, region.descriptor, &offset, min(region.length, 1 << 20))
                 if count > 0 {
+                    lastActivity = owner.now
                     region.offset += count
                     region.length -= count
                     if region.length == 0 {
@@ -291,7 +336,11 @@ final class HTTPConnection: Selectable {
                     }
                 }
             case .stream(let stream, let chunked):
-                let (chunks, finished) = stream.drain()
+                // Take only what fits under the high-water mark: a fast producer and a slow reader must not
+                // grow our memory; the rest waits in the stream until the socket drains (EPOLLOUT).
+                let room = owner.configuration.outputHighWater - output.readableCount
+                guard room > 0 else { return }
+                let (chunks, finished) = stream.drain(limit: room)
                 for chunk in chunks {
                     if chunked { output.append(String(chunk.count, radix: 16) + "\r\n") }
                     output.append(chunk)
@@ -310,6 +359,7 @@ final class HTTPConnection: Selectable {
 
     private func finishBody() {
         exchange = nil
+        lastActivity = owner.now
         let connection = LoopBound(self)
         owner.loop.execute { connection.value.resume() }
     }
@@ -350,7 +400,11 @@ final class HTTPConnection: Selectable {
         phase = .closed
         owner.loop.deregister(descriptor)
         Glibc.close(descriptor)
-        if case .file(let region) = body { Glibc.close(region.descriptor) }
+        switch body {
+        case .file(let region): Glibc.close(region.descriptor)
+        case .stream(let stream, _): stream.cancel()
+        case .none: break
+        }
         body = .none
         owner.connectionClosed(self)
     }
@@ -361,29 +415,52 @@ final class HTTPConnection: Selectable {
             close()
             return
         }
-        exchange = Exchange(version: .http1_1, isHead: false, keepAlive: false)
+        startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false))
         complete(error.response)
         flush()
     }
 
+    /// Frees what a body holds when it will not be sent: closes a file, cancels a stream.
     private static func release(_ body: HTTPBody) {
-        if case .file(let region) = body { Glibc.close(region.descriptor) }
+        switch body {
+        case .file(let region): Glibc.close(region.descriptor)
+        case .stream(let stream): stream.cancel()
+        case .empty, .bytes: break
+        }
     }
 
     // MARK: Timeouts
 
     /// Called about once a second by the owning loop.
     func checkTimeouts(now: Int64) {
+        let configuration = owner.configuration
         switch phase {
         case .closed:
             return
         case .lingering(let deadline):
             if now >= deadline { close() }
         case .open:
-            guard exchange == nil, output.isEmpty else { return }
-            let configuration = owner.configuration
-            if parser.isReadingBody {
-                if now - lastActivity >= configuration.idleTimeout {
+            if !output.isEmpty || bodyIsSending {
+                // A reader that stopped reading (or vanished without a FIN) holds buffers and a slot.
+                if now - lastActivity >= configuration.idleTimeout { close() }
+            } else if exchange != nil {
+                guard now - lastActivity >= configuration.responseTimeout else { return }
+                if responseStarted {
+                    close()  // a stream whose producer went quiet
+                } else {
+                    complete(
+                        HTTPError(
+                            .serviceUnavailable, code: "response_timeout",
+                            message: "The server did not produce a response in time."
+                        ).response)
+                    flush()
+                }
+            } else if parser.isReadingBody {
+                let elapsed = now - (bodyStartedAt ?? lastActivity)
+                let tooSlow =
+                    elapsed >= configuration.idleTimeout
+                    && Int64(bodyBytes) * 1000 < Int64(Self.minimumBodyBytesPerSecond) * elapsed
+                if now - lastActivity >= configuration.idleTimeout || tooSlow {
                     fail(
                         with: HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
                 }
@@ -398,5 +475,10 @@ final class HTTPConnection: Selectable {
                 close()
             }
         }
+    }
+
+    private var bodyIsSending: Bool {
+        if case .none = body { return false }
+        return true
     }
 }

@@ -83,14 +83,26 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs `task` on the loop thread after `milliseconds`. Must be called on the loop thread.
-    public func schedule(afterMilliseconds milliseconds: Int64, _ task: @escaping () -> Void) {
+    /// Runs `task` on the loop thread after `milliseconds`. From another thread the timer is added through
+    /// `execute`, since the timer heap belongs to the loop thread.
+    public func schedule(afterMilliseconds milliseconds: Int64, _ task: @escaping @Sendable () -> Void) {
+        let deadline = MonotonicClock.milliseconds() + milliseconds
+        if inEventLoop {
+            timers.insert(deadline: deadline, task)
+        } else {
+            execute { [unowned self] in timers.insert(deadline: deadline, task) }
+        }
+    }
+
+    /// Loop-thread-only variant for tasks that touch loop-confined (non-Sendable) state.
+    func scheduleOnLoop(afterMilliseconds milliseconds: Int64, _ task: @escaping () -> Void) {
+        precondition(inEventLoop, "scheduleOnLoop must be called on the loop thread")
         timers.insert(deadline: MonotonicClock.milliseconds() + milliseconds, task)
     }
 
     /// Runs `task` every `milliseconds` until the loop stops. Must be called on the loop thread.
     func scheduleRepeating(everyMilliseconds milliseconds: Int64, _ task: @escaping () -> Void) {
-        schedule(afterMilliseconds: milliseconds) { [unowned self] in
+        scheduleOnLoop(afterMilliseconds: milliseconds) { [unowned self] in
             task()
             if running { scheduleRepeating(everyMilliseconds: milliseconds, task) }
         }
@@ -131,10 +143,12 @@ public final class EventLoop: @unchecked Sendable {
         execute { [unowned self] in running = false }
     }
 
-    /// Runs the loop on the calling thread until `stop`.
-    public func run() {
+    /// Runs the loop on the calling thread until `stop`; `setup` runs first, on the loop thread (it may
+    /// register descriptors and schedule timers).
+    public func run(_ setup: () -> Void = {}) {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
         LogSystem.batchOnCurrentThread()
+        setup()
         while running {
             let ready = clinux_epoll_wait(epollDescriptor, eventBuffer, eventCapacity, nextTimeout())
             if ready < 0 {

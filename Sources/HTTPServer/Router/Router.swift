@@ -74,14 +74,26 @@ public struct Router: Responder {
     public func respond(to request: HTTPRequest, context: RequestContext) -> Reply {
         do {
             var request = request
-            guard let (handlers, parameters) = match(request.path) else {
-                return try notFound(request, context)
+            var firstMatch: Match?
+            var chosen: (Match, Handler)?
+            // Candidates come in priority order (literal, then parameter, then catch-all, depth first); the
+            // first one that has the method wins, so `/users/me/profile` still reaches `/users/:id/profile`
+            // and `GET /files/upload` reaches `GET /files/*path` when only `POST /files/upload` exists.
+            forEachMatch(of: request.path) { match in
+                if firstMatch == nil { firstMatch = match }
+                let handlers = match.handlers
+                if let handler = handlers[request.method] ?? (request.method == .HEAD ? handlers[.GET] : nil) {
+                    chosen = (match, handler)
+                    return false
+                }
+                return true
             }
-            request.pathParameters = parameters
-            if let handler = handlers[request.method] ?? (request.method == .HEAD ? handlers[.GET] : nil) {
+            if let (match, handler) = chosen {
+                request.pathParameters = match.parameters
                 return try handler(request, context)
             }
-            let allow = Self.allowHeader(for: handlers)
+            guard let firstMatch else { return try notFound(request, context) }
+            let allow = Self.allowHeader(for: firstMatch.handlers)
             if request.method == .OPTIONS {
                 return .now(HTTPResponse(status: .noContent, headers: ["Allow": allow]))
             }
@@ -93,48 +105,57 @@ public struct Router: Responder {
         }
     }
 
-    /// Finds the handlers for `path` (still percent-encoded) and the decoded parameter values. Walks the
-    /// path's UTF-8 bytes: segment boundaries are ASCII `/`, so no Character (grapheme) work is needed.
-    private func match(_ path: String) -> ([HTTPMethod: Handler], [String: String])? {
-        let slash = UInt8(ascii: "/")
+    private struct Match {
+        var handlers: [HTTPMethod: Handler]
+        var parameters: [String: String]
+    }
+
+    /// Calls `visit` with every route matching `path` (still percent-encoded), best first, until it returns
+    /// false. Walks the path's UTF-8 bytes: segment boundaries are ASCII `/`, so no Character work is needed.
+    private func forEachMatch(of path: String, _ visit: (Match) -> Bool) {
         let bytes = path.utf8
         var parameters: [String: String] = [:]
-        var node = root
-        var catchAllCandidate: (handlers: [HTTPMethod: Handler], name: String, rest: String.Index)?
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            if bytes[start] == slash {
-                start = bytes.index(after: start)
-                continue
+        _ = search(root, bytes, from: bytes.startIndex, &parameters, visit)
+    }
+
+    /// Depth-first search; returns false once `visit` asked to stop.
+    private func search(
+        _ node: Node, _ bytes: String.UTF8View, from start: String.Index, _ parameters: inout [String: String],
+        _ visit: (Match) -> Bool
+    ) -> Bool {
+        let slash = UInt8(ascii: "/")
+        var start = start
+        while start < bytes.endIndex && bytes[start] == slash { start = bytes.index(after: start) }
+        if start == bytes.endIndex {
+            if !node.handlers.isEmpty && !visit(Match(handlers: node.handlers, parameters: parameters)) {
+                return false
             }
             if let catchAll = node.catchAll {
-                catchAllCandidate = (catchAll.handlers, catchAll.name, start)
+                var withRest = parameters
+                withRest[catchAll.name] = ""
+                if !visit(Match(handlers: catchAll.handlers, parameters: withRest)) { return false }
             }
-            var stop = start
-            while stop < bytes.endIndex && bytes[stop] != slash { stop = bytes.index(after: stop) }
-            let segment = String(Substring(bytes[start..<stop]))
-            if let child = node.literals[segment] {
-                node = child
-            } else if let parameter = node.parameter, let value = PercentDecoding.decode(segment) {
-                parameters[parameter.name] = value
-                node = parameter.node
-            } else {
-                return catchAllCandidate.map { candidate in
-                    parameters[candidate.name] = String(Substring(bytes[candidate.rest...]))
-                    return (candidate.handlers, parameters)
-                }
-            }
-            start = stop
+            return true
         }
-        if !node.handlers.isEmpty { return (node.handlers, parameters) }
+        var stop = start
+        while stop < bytes.endIndex && bytes[stop] != slash { stop = bytes.index(after: stop) }
+        let segment = String(Substring(bytes[start..<stop]))
+        if let child = node.literals[segment], !search(child, bytes, from: stop, &parameters, visit) {
+            return false
+        }
+        if let parameter = node.parameter, let value = PercentDecoding.decode(segment) {
+            let previous = parameters[parameter.name]
+            parameters[parameter.name] = value
+            let keepGoing = search(parameter.node, bytes, from: stop, &parameters, visit)
+            parameters[parameter.name] = previous
+            if !keepGoing { return false }
+        }
         if let catchAll = node.catchAll {
-            parameters[catchAll.name] = ""
-            return (catchAll.handlers, parameters)
+            var withRest = parameters
+            withRest[catchAll.name] = String(Substring(bytes[start...]))
+            if !visit(Match(handlers: catchAll.handlers, parameters: withRest)) { return false }
         }
-        return catchAllCandidate.map { candidate in
-            parameters[candidate.name] = String(Substring(bytes[candidate.rest...]))
-            return (candidate.handlers, parameters)
-        }
+        return true
     }
 
     private static func allowHeader(for handlers: [HTTPMethod: Handler]) -> String {

@@ -48,24 +48,37 @@ public final class HTTPServer: Sendable {
         }
         var loops: [EventLoop] = []
         var serverLoops: [HTTPServerLoop] = []
-        for (index, listener) in listeners.enumerated() {
-            let loop = try EventLoop(index: index)
-            loops.append(loop)
-            serverLoops.append(HTTPServerLoop(loop: loop, listener: listener, server: self))
-        }
         var threads: [NativeThread] = []
-        for (loop, serverLoop) in zip(loops, serverLoops) {
-            let bound = LoopBound(serverLoop)
-            threads.append(
-                try NativeThread.start(name: "loop-\(loop.index)") {
-                    do {
-                        try bound.value.start()
-                    } catch {
-                        Logger("http").error("loop failed to start", ["error": String(describing: error)])
-                        return
-                    }
-                    loop.run()
-                })
+        do {
+            for (index, listener) in listeners.enumerated() {
+                let loop = try EventLoop(index: index)
+                loops.append(loop)
+                serverLoops.append(HTTPServerLoop(loop: loop, listener: listener, server: self))
+            }
+            for (loop, serverLoop) in zip(loops, serverLoops) {
+                let bound = LoopBound(serverLoop)
+                threads.append(
+                    try NativeThread.start(name: "loop-\(loop.index)") {
+                        loop.run {
+                            do {
+                                try bound.value.start()
+                            } catch {
+                                Logger("http").error("loop failed to start", ["error": String(describing: error)])
+                                bound.value.beginDraining()
+                            }
+                        }
+                    })
+            }
+        } catch {
+            // Undo a partial start: loops already running drain and stop; sockets of loops that never ran
+            // are closed here.
+            for serverLoop in serverLoops.prefix(threads.count) {
+                let bound = LoopBound(serverLoop)
+                serverLoop.loop.execute { bound.value.beginDraining() }
+            }
+            for thread in threads { thread.join() }
+            for listener in listeners.dropFirst(threads.count) { listener.close() }
+            throw error
         }
         state.withLock {
             $0.loops = loops

@@ -10,6 +10,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var headerTimeout: Int64
     /// A keep-alive connection with nothing in flight is closed after this long; a stalled body gets 408.
     public var idleTimeout: Int64
+    /// A handler that has not answered after this long gets a 503 written for it; a streamed body whose
+    /// producer stays silent this long is cut off.
+    public var responseTimeout: Int64
     /// How long a graceful shutdown waits for in-flight requests before closing everything.
     public var shutdownTimeout: Int64
     /// After a final response, how long unread input is drained before the socket is closed.
@@ -19,7 +22,8 @@ public struct HTTPServerConfiguration: Sendable {
 
     public init(
         address: SocketAddress, loops: Int = 1, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 10_000,
-        headerTimeout: Int64 = 10_000, idleTimeout: Int64 = 60_000, shutdownTimeout: Int64 = 10_000,
+        headerTimeout: Int64 = 10_000, idleTimeout: Int64 = 60_000, responseTimeout: Int64 = 30_000,
+        shutdownTimeout: Int64 = 10_000,
         lingerTimeout: Int64 = 2_000, outputHighWater: Int = 256 * 1024
     ) {
         self.address = address
@@ -28,6 +32,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.responseTimeout = responseTimeout
         self.shutdownTimeout = shutdownTimeout
         self.lingerTimeout = lingerTimeout
         self.outputHighWater = outputHighWater

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import Logging
+import SystemSupport
 
 /// The HTTP server's state on one event loop: its listening socket, its connections, the cached `Date` value.
 /// Confined to the loop thread.
@@ -11,6 +12,9 @@ final class HTTPServerLoop: Selectable {
     private let listener: ListeningSocket
     private unowned let server: HTTPServer
     private var listening = true
+    private var acceptPaused = false
+    private var refusedSinceLog = 0
+    private var lastRefusalLog: Int64 = -1_000_000
     private var connections: [Int32: HTTPConnection] = [:]
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
@@ -45,12 +49,12 @@ final class HTTPServerLoop: Selectable {
     func ready(events: UInt32) {
         // Bounded per wake-up so one busy listener cannot starve the loop's connections.
         for _ in 0..<128 {
-            guard listening else { return }
+            guard listening, !acceptPaused else { return }
             let accepted: (descriptor: Int32, peer: SocketAddress?)?
             do {
                 accepted = try listener.accept()
             } catch {
-                logger.error("accept failed", ["error": error.description])
+                pauseAccepting(after: error)
                 return
             }
             guard let (descriptor, peer) = accepted else { return }
@@ -73,16 +77,51 @@ final class HTTPServerLoop: Selectable {
         }
     }
 
+    /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the pending connection stays in the
+    /// backlog and the level-triggered listener would fire again at once, so stop listening for a moment
+    /// instead of spinning, and log once per pause.
+    private func pauseAccepting(after error: SystemError) {
+        acceptPaused = true
+        loop.deregister(listener.descriptor)
+        logger.error(
+            "accept failed; pausing new connections for 100 ms",
+            ["error": error.description, "open_connections": String(server.connectionCount)])
+        loop.scheduleOnLoop(afterMilliseconds: 100) { [unowned self] in
+            acceptPaused = false
+            guard listening else { return }
+            do {
+                try loop.register(listener.descriptor, handler: self, events: CLINUX_EPOLLIN)
+            } catch {
+                logger.error("cannot resume accepting", ["error": String(describing: error)])
+            }
+        }
+    }
+
     /// Over `max_connections`: a best-effort 503 on the fresh socket (its send buffer is empty, so this
-    /// small write does not block), then close.
+    /// small write does not block), then a graceful close: our side is shut down for writing and the socket
+    /// closed with a zero linger only if the client had sent nothing, so the client reads the 503 rather than
+    /// a reset in the common case. Logged at most once a second.
     private func refuse(_ descriptor: Int32) {
         let body = #"{"error":{"code":"too_many_connections","message":"The server is at its connection limit."}}"#
         let response =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
             + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         _ = response.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        shutdown(descriptor, Int32(SHUT_WR))
+        // Whatever the client already sent would turn close() into a reset that can destroy the 503 in
+        // flight; read it away first (non-blocking: only what has arrived).
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while scratch.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }) > 0 {}
         close(descriptor)
-        logger.warn("connection refused: limit reached", ["max_connections": String(configuration.maxConnections)])
+        refusedSinceLog += 1
+        let now = self.now
+        if now - lastRefusalLog >= 1000 {
+            logger.warn(
+                "connections refused: limit reached",
+                ["max_connections": String(configuration.maxConnections), "refused": String(refusedSinceLog)])
+            refusedSinceLog = 0
+            lastRefusalLog = now
+        }
     }
 
     func connectionClosed(_ connection: HTTPConnection) {
@@ -111,7 +150,7 @@ final class HTTPServerLoop: Selectable {
         drainDeadline = now + configuration.shutdownTimeout
         if listening {
             listening = false
-            loop.deregister(listener.descriptor)
+            if !acceptPaused { loop.deregister(listener.descriptor) }
             listener.close()
         }
         for connection in Array(connections.values) where connection.isIdle { connection.close() }
