@@ -27,6 +27,10 @@ def first_migration_line(text: str) -> str:
     return lines[0].lower()
 
 
+# Every migration the binary embeds: the numbered files in migrations/.
+ALL_VERSIONS = sorted({int(path.name.split("_", 1)[0]) for path in (REPO_ROOT / "migrations").glob("*.up.sql")})
+
+
 def applied_versions(db_path) -> set[int]:
     return {version_number(row["version"]) for row in migration_rows(db_path)}
 
@@ -43,7 +47,7 @@ def test_migrate_status_up_down_cycle(tmp_path):
     db = data_dir / "chat.db"
     assert "server_state" in tables(db)
     rows = migration_rows(db)
-    assert [version_number(row["version"]) for row in rows] == [1], rows
+    assert [version_number(row["version"]) for row in rows] == ALL_VERSIONS, rows
     assert "server_state" in str(rows[0]["name"]), rows
     assert rows[0]["checksum"] and len(str(rows[0]["checksum"])) >= 8, rows
 
@@ -56,7 +60,7 @@ def test_migrate_status_up_down_cycle(tmp_path):
     assert again.returncode == 0, output(again)
     assert migration_rows(db) == rows, "a second `up` changed applied migrations"
 
-    down = migrate(tmp_path, "down", data_dir=data_dir)
+    down = migrate(tmp_path, "down", str(len(ALL_VERSIONS)), data_dir=data_dir)
     assert down.returncode == 0, output(down)
     assert "server_state" not in tables(db)
     assert 1 not in applied_versions(db)
@@ -64,7 +68,7 @@ def test_migrate_status_up_down_cycle(tmp_path):
 
     up_again = migrate(tmp_path, "up", data_dir=data_dir)
     assert up_again.returncode == 0, output(up_again)
-    assert "server_state" in tables(db) and applied_versions(db) == {1}
+    assert "server_state" in tables(db) and applied_versions(db) == set(ALL_VERSIONS)
 
 
 def test_migrate_with_counts(tmp_path):
@@ -86,7 +90,7 @@ def test_migrate_usage_errors_exit_2(tmp_path, args):
 def test_serve_applies_pending_migrations(start_server):
     server = start_server()
     assert "server_state" in tables(server.db_path)
-    assert applied_versions(server.db_path) == {1}
+    assert applied_versions(server.db_path) == set(ALL_VERSIONS)
     connection = open_db(server.db_path)
     try:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
@@ -160,7 +164,7 @@ def test_binary_copied_alone_migrates_and_serves(tmp_path, chat_bin, start_serve
     result = run_chat(["migrate", "up", "--data-dir", str(data_dir)], cwd=lonely, binary=binary)
     assert result.returncode == 0, output(result)
     assert "server_state" in tables(data_dir / "chat.db")
-    assert applied_versions(data_dir / "chat.db") == {1}
+    assert applied_versions(data_dir / "chat.db") == set(ALL_VERSIONS)
 
     status = run_chat(["migrate", "status", "--data-dir", str(data_dir)], cwd=lonely, binary=binary)
     assert status.returncode == 0 and "applied" in first_migration_line(output(status)), output(status)
@@ -168,7 +172,7 @@ def test_binary_copied_alone_migrates_and_serves(tmp_path, chat_bin, start_serve
     fresh_dir = lonely / "fresh"
     server = start_server(binary=binary, cwd=lonely, data_dir=fresh_dir, static_dir=False, workdir=tmp_path / "w")
     assert server.get("/readyz").status == 200
-    assert applied_versions(fresh_dir / "chat.db") == {1}
+    assert applied_versions(fresh_dir / "chat.db") == set(ALL_VERSIONS)
     assert_json_error(server.get("/index.html"), 404)
     assert server.stop() == 0
 
@@ -179,6 +183,6 @@ def test_migrate_reads_data_dir_from_config_file(tmp_path):
     config.write_text(f'[server]\ndata_dir = "{data_dir}"\n')
     result = run_chat(["migrate", "up", "--config", str(config)], cwd=tmp_path)
     assert result.returncode == 0, output(result)
-    assert applied_versions(data_dir / "chat.db") == {1}
+    assert applied_versions(data_dir / "chat.db") == set(ALL_VERSIONS)
     status = run_chat(["migrate", "status", "--config", str(config)], cwd=tmp_path)
     assert status.returncode == 0 and "applied" in first_migration_line(output(status)), output(status)

@@ -24,6 +24,7 @@ extension Settings {
             maxConnections: server.maxConnections,
             headerTimeout: http.headerTimeout.milliseconds,
             idleTimeout: http.idleTimeout.milliseconds,
+            responseTimeout: http.responseTimeout.milliseconds,
             shutdownTimeout: server.shutdownTimeout.milliseconds)
     }
 }

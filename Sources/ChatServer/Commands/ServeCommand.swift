@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SystemSupport
 
 /// `chat serve`: run until SIGTERM or SIGINT, then shut down gracefully and return (exit 0).
 struct ServeCommand {
@@ -19,13 +20,43 @@ struct ServeCommand {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
 
+        raiseDescriptorLimit()
         let application = try ChatApplication(settings: settings, migrate: migrate)
         try application.start()
         LogSystem.flush()
         var received: Int32 = 0
         while sigwait(&shutdownSignals, &received) != 0 {}
         Logger("chat").info("signal received", ["signal": received == SIGTERM ? "SIGTERM" : "SIGINT"])
+        // A second signal while draining means "now": exit without waiting for the rest.
+        let signals = shutdownSignals
+        try NativeThread.start(name: "signals") {
+            var signals = signals
+            var again: Int32 = 0
+            while sigwait(&signals, &again) != 0 {}
+            Logger("chat").warn("second signal: exiting without finishing the shutdown")
+            LogSystem.flush()
+            _exit(1)
+        }.detach()
         application.shutdown()
         application.waitUntilStopped()
+    }
+
+    /// Every connection is a descriptor: raise the soft limit to the hard one, and say so when
+    /// `max_connections` cannot be reached anyway.
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        // Descriptors beyond client connections: listeners, epoll and eventfds, the database, files being sent.
+        let reserve = 64 + 4 * settings.server.eventLoopCount + settings.database.readers
+        if limit.rlim_cur != rlim_t.max, Int(clamping: limit.rlim_cur) < settings.server.maxConnections + reserve {
+            Logger("chat").warn(
+                "open-file limit is below server.max_connections; connections past it will be refused",
+                ["nofile": String(limit.rlim_cur), "max_connections": String(settings.server.maxConnections)])
+        }
     }
 }

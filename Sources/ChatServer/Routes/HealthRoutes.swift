@@ -1,54 +1,88 @@
 import HTTPServer
 import Storage
+import Synchronization
 
 /// `GET /healthz`: the process is alive and its loops answer. `GET /readyz`: the database accepts a write
 /// (a heartbeat row written through the single writer, so a full disk, a read-only file or a wedged writer
-/// all turn it 503).
-struct HealthRoutes {
-    let writer: DatabaseWriter
+/// all turn it 503). Probes are unauthenticated, so at most one heartbeat write is in flight at a time: callers
+/// arriving meanwhile share its outcome instead of queueing writes of their own. Nothing is cached beyond
+/// that, so readiness follows the database at once.
+final class HealthRoutes: Sendable {
+    private let writer: DatabaseWriter
     /// How long `/readyz` waits for the writer before answering 503.
-    let readinessTimeout: Int64 = 2_000
+    private let readinessTimeout: Int64 = 2_000
+    private let probe = Mutex(Probe())
+
+    private struct Probe {
+        var waiters: [PendingReply]?
+    }
 
     private static let alive = HTTPResponse(
         status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
         body: .bytes(Array(#"{"status":"ok"}"#.utf8)))
 
+    init(writer: DatabaseWriter) {
+        self.writer = writer
+    }
+
     func register(in router: inout Router) {
         router.get("/healthz") { _, _ in .now(Self.alive) }
-        router.get("/readyz") { _, context in readiness(context: context) }
+        router.get("/readyz") { [self] _, context in readiness(context: context) }
     }
 
     private func readiness(context: RequestContext) -> Reply {
         let pending = PendingReply()
-        let now = WallClock.milliseconds()
+        let startWrite = probe.withLock { probe -> Bool in
+            if probe.waiters != nil {
+                probe.waiters?.append(pending)
+                return false
+            }
+            probe.waiters = [pending]
+            return true
+        }
+        if startWrite { writeHeartbeat(context: context) }
+        return .later(pending)
+    }
+
+    private func writeHeartbeat(context: RequestContext) {
+        let wallClock = WallClock.milliseconds()
         writer.submit({ db in
             try db.run(
                 """
                 INSERT INTO server_state(key, value, updated_at) VALUES('heartbeat', ?, ?)
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, [.text(String(now)), .integer(now)])
-        }) { result in
+                """, [.text(String(wallClock)), .integer(wallClock)])
+        }) { [self] result in
             switch result {
             case .success:
                 var response = HTTPResponse.json(["status": "ready"])
                 response.headers.set("Cache-Control", "no-store")
-                pending.complete(response)
+                finish(with: response)
             case .failure(let error):
-                pending.complete(
-                    HTTPError(
+                finish(
+                    with: HTTPError(
                         .serviceUnavailable, code: "not_ready",
                         message: "The database does not accept writes: \(error)."
                     ).response)
             }
         }
         let timeout = readinessTimeout
-        context.eventLoop.schedule(afterMilliseconds: timeout) {
-            pending.complete(
-                HTTPError(
+        context.eventLoop.schedule(afterMilliseconds: timeout) { [self] in
+            finish(
+                with: HTTPError(
                     .serviceUnavailable, code: "not_ready",
                     message: "The database did not answer a write within \(timeout) ms."
                 ).response)
         }
-        return .later(pending)
+    }
+
+    /// Answers everyone waiting on the current heartbeat; the first outcome wins (later ones find no waiters).
+    private func finish(with response: HTTPResponse) {
+        let waiters = probe.withLock { probe -> [PendingReply] in
+            let waiters = probe.waiters ?? []
+            probe.waiters = nil
+            return waiters
+        }
+        for waiter in waiters { waiter.complete(response) }
     }
 }
