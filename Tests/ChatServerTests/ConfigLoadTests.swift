@@ -202,7 +202,7 @@ private func loadError(
                 == #"chat.conf:2: invalid value "loud" for log.level: expected one of debug, info, warn, error"#)
         #expect(
             loadError(file: "[http]\nheader_timeout = 0")
-                == #"chat.conf:2: invalid value "0" for http.header_timeout: expected a duration like 10 (seconds), 500ms, 10s or 2m, greater than 0"#
+                == #"chat.conf:2: invalid value "0" for http.header_timeout: expected a duration like 10 (seconds), 500ms, 10s, 2m, 1h or 30d, greater than 0"#
         )
         #expect(
             loadError(file: "[cors]\nallowed_origins = https://a.example/")?.hasPrefix(
@@ -329,11 +329,17 @@ private func loadError(
                 "server.listen", "server.loops", "server.data_dir", "server.static_dir", "server.max_connections",
                 "server.workers", "server.shutdown_timeout",
                 "http.max_body", "http.max_request_line", "http.max_header_bytes", "http.max_headers",
-                "http.header_timeout", "http.idle_timeout", "http.request_id_header",
+                "http.header_timeout", "http.idle_timeout", "http.response_timeout", "http.request_id_header",
                 "database.path", "database.synchronous", "database.busy_timeout", "database.readers",
                 "database.batch_max",
                 "log.level", "log.format", "log.access",
                 "cors.allowed_origins",
+                "auth.issuer", "auth.audience", "auth.access_ttl", "auth.refresh_ttl", "auth.bcrypt_cost",
+                "auth.leeway", "auth.keys_dir",
+                "rate_limit.login_per_minute", "rate_limit.register_per_hour", "rate_limit.api_per_minute",
+                "rate_limit.max_entries",
+                "security.trusted_proxies",
+                "cache.users",
             ])
         #expect(Set(Settings.keys).count == Settings.keys.count)
         #expect(Settings.key(forFlag: "listen") == "server.listen")

@@ -27,7 +27,8 @@ import Testing
 
     @Test(arguments: [
         ("10", Duration.seconds(10)), ("0", .zero), ("500ms", .milliseconds(500)), ("10s", .seconds(10)),
-        ("2m", .seconds(120)), ("1h", .seconds(3600)), (" 3 s ", .seconds(3)), ("10S", .seconds(10)),
+        ("2m", .seconds(120)), ("1h", .seconds(3600)), ("30d", .seconds(2_592_000)), (" 3 s ", .seconds(3)),
+        ("10S", .seconds(10)),
     ])
     func parsesDurations(text: String, duration: Duration) throws {
         #expect(try SettingValue.duration(text) == duration)
@@ -38,13 +39,16 @@ import Testing
         #expect(try SettingValue.duration("5s", plainUnit: .milliseconds) == .seconds(5))
     }
 
-    @Test(arguments: ["", "s", "1.5s", "-1", "10 sec", "1d", "ten", "9223372036854775807h"])
+    @Test(arguments: ["", "s", "1.5s", "-1", "10 sec", "1w", "ten", "9223372036854775807h"])
     func rejectsBadDurations(text: String) {
         #expect(throws: SettingValueError.self) { try SettingValue.duration(text) }
     }
 
     @Test func zeroDurationCanBeRefused() throws {
-        #expect(throws: SettingValueError(expected: "a duration like 10 (seconds), 500ms, 10s or 2m, greater than 0")) {
+        #expect(
+            throws: SettingValueError(
+                expected: "a duration like 10 (seconds), 500ms, 10s, 2m, 1h or 30d, greater than 0")
+        ) {
             try SettingValue.duration("0ms", allowZero: false)
         }
         #expect(try SettingValue.duration("1ms", allowZero: false) == .milliseconds(1))

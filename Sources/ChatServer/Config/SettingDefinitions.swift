@@ -71,6 +71,9 @@ extension Settings {
         SettingDefinition("http.idle_timeout") { settings, text throws(SettingValueError) in
             settings.http.idleTimeout = try SettingValue.duration(text, allowZero: false)
         },
+        SettingDefinition("http.response_timeout") { settings, text throws(SettingValueError) in
+            settings.http.responseTimeout = try SettingValue.duration(text, allowZero: false)
+        },
         SettingDefinition("http.request_id_header") { settings, text throws(SettingValueError) in
             settings.http.requestIDHeader = try SettingValue.headerName(text)
         },
@@ -108,6 +111,49 @@ extension Settings {
 
         SettingDefinition("cors.allowed_origins") { settings, text throws(SettingValueError) in
             settings.cors.allowedOrigins = try SettingValue.origins(text)
+        },
+
+        SettingDefinition("auth.issuer") { settings, text throws(SettingValueError) in
+            settings.auth.issuer = try SettingValue.name(text)
+        },
+        SettingDefinition("auth.audience") { settings, text throws(SettingValueError) in
+            settings.auth.audience = try SettingValue.name(text)
+        },
+        SettingDefinition("auth.access_ttl") { settings, text throws(SettingValueError) in
+            settings.auth.accessTTL = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("auth.refresh_ttl") { settings, text throws(SettingValueError) in
+            settings.auth.refreshTTL = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("auth.bcrypt_cost") { settings, text throws(SettingValueError) in
+            settings.auth.bcryptCost = try SettingValue.integer(text, in: 4...31)
+        },
+        SettingDefinition("auth.leeway") { settings, text throws(SettingValueError) in
+            settings.auth.leeway = try SettingValue.duration(text)
+        },
+        SettingDefinition("auth.keys_dir") { settings, text throws(SettingValueError) in
+            settings.auth.keysDir = text.isEmpty ? "" : try SettingValue.nonEmptyPath(text)
+        },
+
+        SettingDefinition("rate_limit.login_per_minute") { settings, text throws(SettingValueError) in
+            settings.rateLimit.loginPerMinute = try SettingValue.integer(text, in: 1...1_000_000)
+        },
+        SettingDefinition("rate_limit.register_per_hour") { settings, text throws(SettingValueError) in
+            settings.rateLimit.registerPerHour = try SettingValue.integer(text, in: 1...1_000_000)
+        },
+        SettingDefinition("rate_limit.api_per_minute") { settings, text throws(SettingValueError) in
+            settings.rateLimit.apiPerMinute = try SettingValue.integer(text, in: 1...10_000_000)
+        },
+        SettingDefinition("rate_limit.max_entries") { settings, text throws(SettingValueError) in
+            settings.rateLimit.maxEntries = try SettingValue.integer(text, in: 100...100_000_000)
+        },
+
+        SettingDefinition("security.trusted_proxies") { settings, text throws(SettingValueError) in
+            settings.security.trustedProxies = try SettingValue.addressBlocks(text)
+        },
+
+        SettingDefinition("cache.users") { settings, text throws(SettingValueError) in
+            settings.cache.users = try SettingValue.integer(text, in: 16...10_000_000)
         },
     ]
 

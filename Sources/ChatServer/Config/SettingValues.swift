@@ -1,3 +1,4 @@
+import HTTPServer
 import Logging
 
 /// Parsers for the textual value types shared by the config file, the environment and flags.
@@ -40,7 +41,7 @@ enum SettingValue {
     ) throws(SettingValueError) -> Duration {
         let plainExample = plainUnit == .seconds ? "10" : "5000"
         let expected = SettingValueError(
-            expected: "a duration like \(plainExample) (\(plainUnit.rawValue)), 500ms, 10s or 2m"
+            expected: "a duration like \(plainExample) (\(plainUnit.rawValue)), 500ms, 10s, 2m, 1h or 30d"
                 + (allowZero ? "" : ", greater than 0"))
         let (number, unit) = splitNumber(text)
         guard let count = Int64(number) else { throw expected }
@@ -51,6 +52,7 @@ enum SettingValue {
         case .seconds?: milliseconds = 1000
         case .minutes?: milliseconds = 60_000
         case .hours?: milliseconds = 3_600_000
+        case .days?: milliseconds = 86_400_000
         case nil: throw expected
         }
         let (total, overflow) = count.multipliedReportingOverflow(by: milliseconds)
@@ -59,7 +61,7 @@ enum SettingValue {
     }
 
     enum DurationUnit: String {
-        case milliseconds, seconds, minutes, hours
+        case milliseconds, seconds, minutes, hours, days
 
         init?(suffix: String) {
             switch suffix {
@@ -67,6 +69,7 @@ enum SettingValue {
             case "s": self = .seconds
             case "m": self = .minutes
             case "h": self = .hours
+            case "d": self = .days
             default: return nil
             }
         }
@@ -114,6 +117,25 @@ enum SettingValue {
             throw SettingValueError(expected: "an HTTP header name like X-Request-Id")
         }
         return String(name)
+    }
+
+    /// A comma-separated list of IPv4/IPv6 addresses or CIDR blocks (`10.0.0.0/8`, `::1`); empty means none.
+    static func addressBlocks(_ text: String) throws(SettingValueError) -> [String] {
+        let blocks = text.split(separator: ",").map { String(ConfigText.trimmed($0)) }.filter { !$0.isEmpty }
+        for block in blocks where AddressBlock(block) == nil {
+            throw SettingValueError(
+                expected: "comma-separated IP addresses or CIDR blocks like 127.0.0.1, 10.0.0.0/8 or ::1; "
+                    + "\(ConfigText.quoted(block)) is not one")
+        }
+        return blocks
+    }
+
+    /// A non-empty value without control characters (token issuer and audience names).
+    static func name(_ text: String) throws(SettingValueError) -> String {
+        guard !text.isEmpty, text.utf8.count <= 256, !text.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw SettingValueError(expected: "a non-empty name of at most 256 bytes without control characters")
+        }
+        return text
     }
 
     /// A comma-separated list of browser origins (`scheme://host[:port]`, no path) or `*`; empty means none.

@@ -16,6 +16,10 @@ public struct Settings: Sendable, Equatable {
     public var database = Database()
     public var log = Log()
     public var cors = CORS()
+    public var auth = Auth()
+    public var rateLimit = RateLimit()
+    public var security = Security()
+    public var cache = Cache()
 
     public init() {}
 
@@ -58,6 +62,8 @@ public struct Settings: Sendable, Equatable {
         public var headerTimeout: Duration = .seconds(10)
         /// `http.idle_timeout`: how long an idle keep-alive connection is kept open.
         public var idleTimeout: Duration = .seconds(60)
+        /// `http.response_timeout`: a handler that has not answered by then gets a 503.
+        public var responseTimeout: Duration = .seconds(30)
         /// `http.request_id_header`: the header that carries the request id.
         public var requestIDHeader = "X-Request-Id"
 
@@ -103,6 +109,62 @@ public struct Settings: Sendable, Equatable {
         public var allowedOrigins: [String] = []
 
         public init() {}
+    }
+
+    /// `[auth]`
+    public struct Auth: Sendable, Equatable {
+        /// `auth.issuer`: the `iss` claim of access tokens.
+        public var issuer = "chat"
+        /// `auth.audience`: the `aud` claim of access tokens.
+        public var audience = "chat"
+        /// `auth.access_ttl`: lifetime of an access token (JWT).
+        public var accessTTL: Duration = .seconds(15 * 60)
+        /// `auth.refresh_ttl`: lifetime of a refresh token (and of an idle session).
+        public var refreshTTL: Duration = .seconds(30 * 86_400)
+        /// `auth.bcrypt_cost`: work factor of new password hashes (lower ones are re-hashed at login).
+        public var bcryptCost = 12
+        /// `auth.leeway`: clock skew tolerated on `exp` and `nbf`.
+        public var leeway: Duration = .seconds(30)
+        /// `auth.keys_dir`: signing keys; empty means `<data_dir>/keys`.
+        public var keysDir = ""
+
+        public init() {}
+    }
+
+    /// `[rate_limit]`
+    public struct RateLimit: Sendable, Equatable {
+        /// `rate_limit.login_per_minute`: login attempts per client IP and, separately, per login name.
+        public var loginPerMinute = 10
+        /// `rate_limit.register_per_hour`: registrations per client IP.
+        public var registerPerHour = 20
+        /// `rate_limit.api_per_minute`: authenticated requests per user.
+        public var apiPerMinute = 600
+        /// `rate_limit.max_entries`: most keys each limiter remembers (least recently used are forgotten).
+        public var maxEntries = 100_000
+
+        public init() {}
+    }
+
+    /// `[security]`
+    public struct Security: Sendable, Equatable {
+        /// `security.trusted_proxies`: peers whose `X-Forwarded-For` is believed.
+        public var trustedProxies: [String] = []
+
+        public init() {}
+    }
+
+    /// `[cache]`
+    public struct Cache: Sendable, Equatable {
+        /// `cache.users`: entries in the in-process cache of users and sessions.
+        public var users = 10_000
+
+        public init() {}
+    }
+
+    /// The signing-key directory: `auth.keys_dir`, or `keys` inside `server.data_dir`.
+    public var keysDirectory: String {
+        guard auth.keysDir.isEmpty else { return auth.keysDir }
+        return server.dataDir.hasSuffix("/") ? server.dataDir + "keys" : server.dataDir + "/keys"
     }
 
     /// The database file: `database.path`, or `chat.db` inside `server.data_dir` when that is empty.
