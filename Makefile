@@ -29,7 +29,7 @@ LISTEN_FLAGS := $(if $(filter file,$(origin LISTEN)),,--listen '$(LISTEN)')
 endif
 
 .PHONY: help deps deps-bench build debug run dev test lint fmt \
-	migrate-up migrate-down migrate-status create-migration bench clean
+	migrate-up migrate-down migrate-status create-migration rand-user bench clean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [DATA_DIR=$(DATA_DIR)] [LISTEN=$(LISTEN)] [CONFIG=file] [SWIFT=$(SWIFT)]"
@@ -84,12 +84,17 @@ migrate-down: build ## Roll back the last N=1 migrations in DATA_DIR
 migrate-status: build ## Show which migrations DATA_DIR has applied
 	$(RELEASE_BIN) migrate status $(DATA_FLAGS)
 
+rand-user: build ## Create N random users in DATA_DIR for demos and benchmarks (make rand-user N=10000)
+	$(RELEASE_BIN) seed --users $(or $(N),1000) $(DATA_FLAGS)
+
 create-migration: export MIGRATION_NAME = $(name)
 create-migration: ## Create migrations/NNNN_<name>.up.sql and .down.sql (make create-migration name=add_rooms)
 	@scripts/create-migration.sh "$$MIGRATION_NAME"
 
-bench: deps-bench build ## Benchmark cold start, RSS and /healthz throughput against nginx (bench/http.sh)
+bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench/http.sh); logins and JWT (bench/auth.sh)
+	$(SWIFT) build -c release --static-swift-stdlib --product chat-bench
 	bench/http.sh
+	bench/auth.sh
 
 clean: ## Remove build products, ./chat and bench/out
 	$(SWIFT) package clean

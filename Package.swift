@@ -21,8 +21,14 @@ let package = Package(
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
         .target(name: "HTTPServer", dependencies: ["CLinux", "Logging", "SystemSupport"]),
         .target(name: "Storage", dependencies: ["CSQLite", "SystemSupport"]),
-        .target(name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Logging"], plugins: ["EmbedMigrations"]),
+        .target(name: "Security", dependencies: ["COpenSSL", "CCrypt"]),
+        .target(name: "ChatCore", dependencies: ["Storage", "Security", "SystemSupport", "Logging"]),
+        .target(
+            name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Logging"],
+            plugins: ["EmbedMigrations"]),
         .executableTarget(name: "chat", dependencies: ["ChatServer"]),
+        // `make bench`: in-process measurements that need no server.
+        .executableTarget(name: "chat-bench", dependencies: ["Security", "SystemSupport"]),
 
         // Build tooling: compiles migrations/*.sql into the binary.
         .executableTarget(name: "embed-migrations", path: "Tools/embed-migrations"),
@@ -31,6 +37,8 @@ let package = Package(
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security"]),
+        .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -78,3 +78,23 @@ def start_server(tmp_path, chat_bin):
 def server(start_server) -> ChatServer:
     """A server with default settings, an empty static directory and a fresh data directory."""
     return start_server()
+
+
+@pytest.fixture
+def start_auth_server(start_server):
+    """Factory like `start_server`, starting from the accounts tests' settings (`authhelpers.AUTH_ENV`: bcrypt
+    cost 4, login/register limits out of the way); `env` adds to or overrides them."""
+    from authhelpers import AUTH_ENV  # imported here so the rest of the suite does not need PyJWT & co.
+
+    def start(*, env: dict[str, str] | None = None, **options) -> ChatServer:
+        return start_server(env={**AUTH_ENV, **(env or {})}, **options)
+
+    return start
+
+
+@pytest.fixture
+def api(start_auth_server):
+    """An `authhelpers.Api` client for a fresh server with the accounts tests' settings."""
+    from authhelpers import Api
+
+    return Api(start_auth_server())

@@ -80,15 +80,18 @@ def run_chat(
     env: dict[str, str] | None = None,
     binary: Path | None = None,
     timeout: float = 30,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run `chat ARGS...` to completion and return the finished process (text output)."""
+    """Run `chat ARGS...` to completion and return the finished process (text output). `input`, when given, is
+    written to its standard input (which is otherwise /dev/null)."""
     command = [str(binary or chat_binary()), *args]
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     try:
         return subprocess.run(
             command,
             cwd=cwd,
             env=clean_env(env),
-            stdin=subprocess.DEVNULL,
+            **stdin,
             capture_output=True,
             text=True,
             timeout=timeout,

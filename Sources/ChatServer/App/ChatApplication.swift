@@ -1,6 +1,8 @@
+import ChatCore
 import Glibc
 import HTTPServer
 import Logging
+import Security
 import Storage
 import SystemSupport
 
@@ -12,6 +14,8 @@ public final class ChatApplication: Sendable {
     let readers: DatabaseReaderPool
     let workers: WorkerPool
     let server: HTTPServer
+    let accounts: AccountService
+    private let maintenance: Task<Void, Never>
     private let logger = Logger("chat")
 
     /// Opens (and unless `migrate` is false, migrates) the database and builds the server. Nothing listens
@@ -29,23 +33,73 @@ public final class ChatApplication: Sendable {
         }
         readers = try DatabaseReaderPool(configuration: database)
         workers = try WorkerPool(threads: settings.server.workerCount)
+        let keyRing = try KeyRing(directory: settings.keysDirectory)
+        let accounts = AccountService(
+            writer: writer, readers: readers, keyRing: keyRing, workers: workers, policy: settings.accountPolicy)
+        // Tokens revoked before a restart must stay revoked from the first request on. Without the schema
+        // (`--no-migrate` on a new database) there is nothing to load; /readyz reports that state.
+        do {
+            try runBlocking { try await accounts.loadRevocations() }
+        } catch {
+            Logger("chat").warn("revoked tokens not loaded", ["error": String(describing: error)])
+        }
+        self.accounts = accounts
         server = HTTPServer(
             configuration: settings.httpServerConfiguration,
-            responder: Self.responder(settings: settings, writer: writer, workers: workers))
+            responder: Self.responder(settings: settings, writer: writer, workers: workers, accounts: accounts))
+        maintenance = Self.startMaintenance(accounts: accounts)
     }
 
-    private static func responder(settings: Settings, writer: DatabaseWriter, workers: WorkerPool) -> any Responder {
+    private static func responder(
+        settings: Settings, writer: DatabaseWriter, workers: WorkerPool, accounts: AccountService
+    ) -> any Responder {
         var router = Router()
         HealthRoutes(writer: writer).register(in: &router)
+        let limits = settings.rateLimit
+        AccountRoutes(
+            service: accounts,
+            auth: BearerAuthentication(
+                service: accounts,
+                apiBudget: RateLimiter(
+                    capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
+                    maxEntries: limits.maxEntries)),
+            loginLimiter: RateLimiter(
+                capacity: limits.loginPerMinute, refillPerSecond: Double(limits.loginPerMinute) / 60,
+                maxEntries: limits.maxEntries),
+            registerLimiter: RateLimiter(
+                capacity: limits.registerPerHour, refillPerSecond: Double(limits.registerPerHour) / 3600,
+                maxEntries: limits.maxEntries)
+        ).register(in: &router)
         if let directory = settings.server.staticDir, !directory.isEmpty {
             StaticRoutes(handler: StaticFileHandler(root: directory), workers: workers).register(in: &router)
         }
-        var middleware: [any Middleware] = [RequestIDMiddleware(headerName: settings.http.requestIDHeader)]
+        let proxies = settings.security.trustedProxies.compactMap(AddressBlock.init)
+        var middleware: [any Middleware] = [
+            ClientAddressMiddleware(trustedProxies: proxies),
+            RequestIDMiddleware(headerName: settings.http.requestIDHeader),
+        ]
         if settings.log.access { middleware.append(AccessLogMiddleware()) }
+        middleware.append(SecurityHeadersMiddleware())
         if !settings.cors.allowedOrigins.isEmpty {
             middleware.append(CORSMiddleware(allowedOrigins: settings.cors.allowedOrigins))
         }
         return MiddlewareChain(middleware, responder: router)
+    }
+
+    /// Every ten minutes: forget expired refresh tokens and revoked token ids.
+    private static func startMaintenance(accounts: AccountService) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .seconds(600))
+                    _ = try await accounts.pruneExpired()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    Logger("chat").warn("pruning expired tokens failed", ["error": String(describing: error)])
+                }
+            }
+        }
     }
 
     /// Binds the listening sockets and starts the event loops.
@@ -72,6 +126,7 @@ public final class ChatApplication: Sendable {
     /// are committed first).
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        maintenance.cancel()
         workers.shutdown()
         readers.close()
         writer.close()

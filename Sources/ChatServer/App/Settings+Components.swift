@@ -1,3 +1,4 @@
+import ChatCore
 import HTTPServer
 import Storage
 
@@ -26,6 +27,16 @@ extension Settings {
             idleTimeout: http.idleTimeout.milliseconds,
             responseTimeout: http.responseTimeout.milliseconds,
             shutdownTimeout: server.shutdownTimeout.milliseconds)
+    }
+}
+
+extension Settings {
+    /// The account service's view of `[auth]` and `[cache]`.
+    var accountPolicy: AccountPolicy {
+        AccountPolicy(
+            issuer: auth.issuer, audience: auth.audience, accessTokenLifetime: auth.accessTTL,
+            refreshTokenLifetime: auth.refreshTTL, bcryptCost: auth.bcryptCost, leeway: auth.leeway,
+            userCacheCapacity: cache.users)
     }
 }
 

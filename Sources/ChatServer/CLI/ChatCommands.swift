@@ -1,8 +1,10 @@
+import ChatCore
+
 extension CommandLineParser {
     /// The `chat` tool's command table. Add a command by adding a ``CommandSpec`` here.
     public static let chat = CommandLineParser(
         programName: "chat",
-        commands: [.serve, .migrate, .version, .help],
+        commands: [.serve, .migrate, .user, .keys, .seed, .version, .help],
         globalOptions: [
             OptionSpec("config", value: "FILE", help: "Settings file (default: ./chat.conf if present; \"\" for none)"),
             .setting("server.data_dir", value: "DIR", help: "Data directory"),
@@ -45,6 +47,64 @@ extension CommandSpec {
                 "down", arguments: [ArgumentSpec("N", optional: true, kind: .count)],
                 summary: "Roll back the last N applied migrations (default 1)"),
             SubcommandSpec("status", summary: "List the migrations and whether each one is applied"),
+        ])
+
+    public static let user = CommandSpec(
+        "user",
+        summary: "Create, list, disable, enable or promote accounts; reset passwords",
+        details: """
+            Acts directly on the database in the data directory, so it works while the server runs: a \
+            disabled account's access tokens stop working within a second. Without --password, create and \
+            reset-password read the password from the first line of standard input.
+            """,
+        options: [
+            OptionSpec("username", value: "NAME", help: "Account name (create)"),
+            OptionSpec("email", value: "EMAIL", help: "Email address (create)"),
+            OptionSpec("password", value: "PASSWORD", help: "Password (create, reset-password); else read stdin"),
+            OptionSpec("display-name", value: "NAME", help: "Display name (create); default: the username"),
+            OptionSpec("admin", help: "Make the new account an administrator (create)"),
+            OptionSpec("limit", value: "N", help: "Most accounts to list (list; default 100)"),
+        ],
+        subcommands: [
+            SubcommandSpec("create", summary: "Create an account (--username, --email, --password, --admin)"),
+            SubcommandSpec("list", summary: "List accounts, oldest first"),
+            SubcommandSpec(
+                "disable", arguments: [ArgumentSpec("USERNAME", optional: false)],
+                summary: "Disable an account: it cannot sign in, its tokens stop working"),
+            SubcommandSpec(
+                "enable", arguments: [ArgumentSpec("USERNAME", optional: false)], summary: "Enable an account again"),
+            SubcommandSpec(
+                "promote", arguments: [ArgumentSpec("USERNAME", optional: false)], summary: "Make an administrator"),
+            SubcommandSpec(
+                "reset-password", arguments: [ArgumentSpec("USERNAME", optional: false)],
+                summary: "Set a new password and end every session of the account"),
+        ])
+
+    public static let keys = CommandSpec(
+        "keys",
+        summary: "Generate, rotate or list the access-token signing keys",
+        details: """
+            Keys live in auth.keys_dir (by default keys/ in the data directory), one RSA key per file, mode \
+            0600. rotate makes a new signing key and retires the old one, which keeps verifying tokens until \
+            they expire (auth.access_ttl). The server loads keys at start: restart it after a rotation.
+            """,
+        subcommands: [
+            SubcommandSpec("generate", summary: "Add a new key and sign with it"),
+            SubcommandSpec("rotate", summary: "Add a new signing key and retire the current one"),
+            SubcommandSpec("list", summary: "List keys: kid, size, created, retired"),
+        ])
+
+    public static let seed = CommandSpec(
+        "seed",
+        summary: "Fill the database with random users for demos and benchmarks",
+        details: """
+            Creates --users N accounts with realistic random names, all with the password "\
+            \(AccountService.defaultSeedPassword)", hashed once at --cost (default 4: low, so seeding is fast; never use \
+            seeded accounts in production).
+            """,
+        options: [
+            OptionSpec("users", value: "N", help: "How many accounts to create"),
+            OptionSpec("cost", value: "N", help: "bcrypt cost of the shared password hash (default 4)"),
         ])
 
     public static let version = CommandSpec(

@@ -41,6 +41,12 @@ public enum ChatMain {
             case "migrate":
                 try MigrateCommand(settings: settings, subcommand: command.subcommand, count: command.positional.first)
                     .run()
+            case "user":
+                try UserCommand(settings: settings, command: command).run()
+            case "keys":
+                try KeysCommand(settings: settings, subcommand: command.subcommand).run()
+            case "seed":
+                try SeedCommand(settings: settings, command: command).run()
             default:
                 Console.error("chat: '\(command.name)' is not a command. See 'chat --help'.")
                 return ExitStatus.usage.rawValue

@@ -7,6 +7,7 @@ struct MigrateCommand {
     let subcommand: String?
     let count: String?
 
+    /// A command failure whose message is complete as it is.
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }

@@ -15,6 +15,8 @@ final class HealthRoutes: Sendable {
 
     private struct Probe {
         var waiters: [PendingReply]?
+        /// Numbers each heartbeat, so a late timeout or write result only answers its own waiters.
+        var generation = 0
     }
 
     private static let alive = HTTPResponse(
@@ -32,19 +34,20 @@ final class HealthRoutes: Sendable {
 
     private func readiness(context: RequestContext) -> Reply {
         let pending = PendingReply()
-        let startWrite = probe.withLock { probe -> Bool in
+        let generation = probe.withLock { probe -> Int? in
             if probe.waiters != nil {
                 probe.waiters?.append(pending)
-                return false
+                return nil
             }
             probe.waiters = [pending]
-            return true
+            probe.generation += 1
+            return probe.generation
         }
-        if startWrite { writeHeartbeat(context: context) }
+        if let generation { writeHeartbeat(generation: generation, context: context) }
         return .later(pending)
     }
 
-    private func writeHeartbeat(context: RequestContext) {
+    private func writeHeartbeat(generation: Int, context: RequestContext) {
         let wallClock = WallClock.milliseconds()
         writer.submit({ db in
             try db.run(
@@ -57,9 +60,10 @@ final class HealthRoutes: Sendable {
             case .success:
                 var response = HTTPResponse.json(["status": "ready"])
                 response.headers.set("Cache-Control", "no-store")
-                finish(with: response)
+                finish(generation, with: response)
             case .failure(let error):
                 finish(
+                    generation,
                     with: HTTPError(
                         .serviceUnavailable, code: "not_ready",
                         message: "The database does not accept writes: \(error)."
@@ -69,6 +73,7 @@ final class HealthRoutes: Sendable {
         let timeout = readinessTimeout
         context.eventLoop.schedule(afterMilliseconds: timeout) { [self] in
             finish(
+                generation,
                 with: HTTPError(
                     .serviceUnavailable, code: "not_ready",
                     message: "The database did not answer a write within \(timeout) ms."
@@ -76,9 +81,11 @@ final class HealthRoutes: Sendable {
         }
     }
 
-    /// Answers everyone waiting on the current heartbeat; the first outcome wins (later ones find no waiters).
-    private func finish(with response: HTTPResponse) {
+    /// Answers everyone waiting on heartbeat `generation`; its first outcome wins, and outcomes of older
+    /// heartbeats are ignored.
+    private func finish(_ generation: Int, with response: HTTPResponse) {
         let waiters = probe.withLock { probe -> [PendingReply] in
+            guard probe.generation == generation else { return [] }
             let waiters = probe.waiters ?? []
             probe.waiters = nil
             return waiters

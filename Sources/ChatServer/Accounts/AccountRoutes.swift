@@ -1,0 +1,194 @@
+import ChatCore
+import HTTPServer
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `/api/v1/auth/*`, `/api/v1/users*` and `/.well-known/jwks.json`: the HTTP face of `AccountService`.
+/// Rules live in the service; these handlers decode, rate-limit, call, and encode.
+struct AccountRoutes: Sendable {
+    let service: AccountService
+    let auth: BearerAuthentication
+    let loginLimiter: RateLimiter
+    let registerLimiter: RateLimiter
+
+    func register(in router: inout Router) {
+        router.post("/api/v1/auth/register") { request, context in try register(request, context) }
+        router.post("/api/v1/auth/login") { request, context in try login(request, context) }
+        router.post("/api/v1/auth/refresh") { request, context in try refresh(request, context) }
+        router.post(
+            "/api/v1/auth/logout",
+            auth.handler { _, _, principal in
+                try await service.logout(principal)
+                return HTTPResponse(status: .noContent)
+            })
+        router.post(
+            "/api/v1/auth/logout-all",
+            auth.handler { _, _, principal in
+                try await service.logoutAll(userID: principal.userID)
+                return HTTPResponse(status: .noContent)
+            })
+        router.get(
+            "/api/v1/auth/sessions",
+            auth.handler { _, _, principal in
+                let sessions = try await service.sessions(principal)
+                return .json(SessionsJSON(sessions: sessions.map(SessionJSON.init(_:))))
+            })
+        router.delete(
+            "/api/v1/auth/sessions/:id",
+            auth.handler { request, _, principal in
+                try await service.revokeSession(principal, sessionID: request.pathParameters["id"] ?? "")
+                return HTTPResponse(status: .noContent)
+            })
+        router.get(
+            "/api/v1/users/me",
+            auth.handler { _, _, principal in
+                .json(MeJSON(try await service.me(userID: principal.userID)))
+            })
+        router.patch(
+            "/api/v1/users/me",
+            auth.handler { request, _, principal in
+                let body = try request.decodeJSON(ProfileUpdateBody.self)
+                let user = try await service.updateProfile(
+                    userID: principal.userID, displayName: body.display_name, bio: body.bio, avatarURL: body.avatar_url)
+                return .json(MeJSON(user))
+            })
+        router.put(
+            "/api/v1/users/me/password",
+            auth.handler { request, _, principal in
+                let body = try request.decodeJSON(PasswordChangeBody.self)
+                try Required.check(["current_password": body.current_password, "new_password": body.new_password])
+                try await service.changePassword(
+                    principal, currentPassword: body.current_password ?? "", newPassword: body.new_password ?? "")
+                return HTTPResponse(status: .noContent)
+            })
+        router.delete(
+            "/api/v1/users/me",
+            auth.handler { request, _, principal in
+                let body = try request.decodeJSON(PasswordBody.self)
+                try Required.check(["password": body.password])
+                try await service.deleteAccount(principal, password: body.password ?? "")
+                return HTTPResponse(status: .noContent)
+            })
+        router.get(
+            "/api/v1/users/:id",
+            auth.handler { request, _, _ in
+                guard let id = request.pathParameters["id"].flatMap({ Int64($0) }), id > 0 else {
+                    throw HTTPError(.badRequest, code: "invalid_id", message: "User ids are positive integers.")
+                }
+                return .json(ProfileJSON(try await service.profile(id: id)))
+            })
+        router.get(
+            "/api/v1/users",
+            auth.handler { request, _, _ in
+                let limit = try Self.limit(request.queryValue("limit"))
+                let page = try await service.searchUsers(
+                    prefix: request.queryValue("q") ?? "", limit: limit, cursor: request.queryValue("cursor"))
+                return .json(UserPageJSON(users: page.users.map(ProfileJSON.init), next_cursor: page.nextCursor))
+            })
+        router.get("/.well-known/jwks.json") { _, _ in
+            var response = HTTPResponse.json(service.jwks())
+            response.headers.set("Cache-Control", "public, max-age=300")
+            return .now(response)
+        }
+    }
+
+    // MARK: Handlers without a signed-in user
+
+    private func register(_ request: HTTPRequest, _ context: RequestContext) throws -> Reply {
+        try RateLimitCheck.require(registerLimiter, key: context.clientIP, what: "registrations")
+        let body = try request.decodeJSON(RegisterBody.self)
+        try Required.check(["username": body.username, "email": body.email, "password": body.password])
+        let client = Self.client(request, context)
+        return accountReply {
+            let result = try await service.register(
+                username: body.username ?? "", email: body.email ?? "", password: body.password ?? "",
+                displayName: body.display_name, client: client)
+            return .json(AuthenticatedJSON(result), status: .created)
+        }
+    }
+
+    private func login(_ request: HTTPRequest, _ context: RequestContext) throws -> Reply {
+        try RateLimitCheck.require(loginLimiter, key: "ip:" + context.clientIP, what: "login attempts")
+        let body = try request.decodeJSON(LoginBody.self)
+        try Required.check(["login": body.login, "password": body.password])
+        let login = body.login ?? ""
+        try RateLimitCheck.require(loginLimiter, key: "login:" + login.lowercased(), what: "login attempts")
+        let client = Self.client(request, context)
+        return accountReply {
+            let result = try await service.login(login: login, password: body.password ?? "", client: client)
+            return .json(AuthenticatedJSON(result))
+        }
+    }
+
+    private func refresh(_ request: HTTPRequest, _ context: RequestContext) throws -> Reply {
+        let body = try request.decodeJSON(RefreshBody.self)
+        try Required.check(["refresh_token": body.refresh_token])
+        let client = Self.client(request, context)
+        return accountReply {
+            let result = try await service.refresh(refreshToken: body.refresh_token ?? "", client: client)
+            return .json(AuthenticatedJSON(result))
+        }
+    }
+
+    private static func client(_ request: HTTPRequest, _ context: RequestContext) -> ClientInfo {
+        ClientInfo(ip: context.clientIP, device: request.headers["User-Agent"] ?? "")
+    }
+
+    private static func limit(_ text: String?) throws(HTTPError) -> Int {
+        guard let text else { return 20 }
+        guard let limit = Int(text), (1...100).contains(limit) else {
+            throw HTTPError(
+                .unprocessableEntity, code: "validation_failed", message: "limit must be 1 to 100.",
+                fields: ["limit": "must be a whole number from 1 to 100"])
+        }
+        return limit
+    }
+}
+
+/// Missing required fields, all reported at once in the validation shape.
+enum Required {
+    static func check(_ values: KeyValuePairs<String, String?>) throws(HTTPError) {
+        var fields: [String: String] = [:]
+        for (name, value) in values where value == nil { fields[name] = "is required" }
+        guard fields.isEmpty else {
+            throw HTTPError(
+                .unprocessableEntity, code: "validation_failed", message: "Some fields are invalid.", fields: fields)
+        }
+    }
+}
+
+// Request bodies. Fields are optional so a missing one is a validation message, not a decoding failure.
+struct RegisterBody: Decodable {
+    let username: String?
+    let email: String?
+    let password: String?
+    let display_name: String?
+}
+
+struct LoginBody: Decodable {
+    let login: String?
+    let password: String?
+}
+
+struct RefreshBody: Decodable {
+    let refresh_token: String?
+}
+
+struct ProfileUpdateBody: Decodable {
+    let display_name: String?
+    let bio: String?
+    let avatar_url: String?
+}
+
+struct PasswordChangeBody: Decodable {
+    let current_password: String?
+    let new_password: String?
+}
+
+struct PasswordBody: Decodable {
+    let password: String?
+}
