@@ -38,6 +38,14 @@ public struct DatabaseConfiguration: Sendable {
     public var busyTimeout: Int = 5000
     /// Number of read-only connections in a ``DatabaseReaderPool``.
     public var readers: Int = 4
+    /// Page cache per connection, in KiB (`PRAGMA cache_size = -N`). SQLite's default is 2 MiB; hot B-tree
+    /// pages of a busy chat (message and FTS indexes) do not fit in that.
+    /// <https://www.sqlite.org/pragma.html#pragma_cache_size>
+    public var cacheSizeKiB: Int = 16_384
+    /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`); SQLite's default is 1000.
+    /// Larger means fewer, bigger checkpoints on the writer thread: pages rewritten many times between two
+    /// checkpoints are copied into the database once. <https://www.sqlite.org/wal.html#ckpt>
+    public var walAutocheckpointPages: Int = 4000
 
     public init(path: String) {
         self.path = path
@@ -54,7 +62,9 @@ public struct DatabaseConfiguration: Sendable {
         guard try db.queryOne("PRAGMA foreign_keys")?[0].int64 == 1 else {
             throw DatabaseError(extendedResultCode: SQLITE_ERROR, message: "could not enable foreign keys")
         }
+        try db.execute("PRAGMA cache_size = -\(max(0, cacheSizeKiB))")
         guard !readOnly else { return }
+        try db.execute("PRAGMA wal_autocheckpoint = \(max(0, walAutocheckpointPages))")
         // Setting the journal mode can fail silently (an in-memory database stays "memory", a
         // locked one keeps its mode): the PRAGMA returns the mode now in force, so check it.
         let mode = try db.queryOne("PRAGMA journal_mode = \(journalMode.rawValue)")?[0].string?.lowercased()

@@ -3,7 +3,7 @@ import Storage
 
 extension AccountService {
     /// The claims of a verified access token that authentication needs.
-    struct VerifiedToken {
+    struct VerifiedToken: Sendable {
         var userID: Int64
         var sessionID: String
         var tokenID: String
@@ -79,6 +79,19 @@ extension AccountService {
     /// Checks signature, algorithm, key id, issuer, audience and times, then the claims this server
     /// relies on: a numeric `sub` and a `sid`.
     func verify(_ token: String, now: Int64) -> Result<VerifiedToken, AccountError> {
+        // A token's signature and claims are checked once; later requests with the same token find its claims
+        // here until it expires (bounded LRU). Revocation, session and account checks are not cached here:
+        // `decide` runs them on every request.
+        if let cached = verifiedTokens.value(forKey: token, now: now) { return .success(cached) }
+        let result = verifyUncached(token, now: now)
+        if case .success(let verified) = result {
+            verifiedTokens.setValue(
+                verified, forKey: token, expiresAt: verified.expiresAt + policy.leeway.wholeMilliseconds)
+        }
+        return result
+    }
+
+    private func verifyUncached(_ token: String, now: Int64) -> Result<VerifiedToken, AccountError> {
         let nowSeconds = Int(now / 1000)
         let lifetime = policy.accessTokenLifetime.wholeSeconds + policy.leeway.wholeSeconds
         // Built per call: the key set changes with rotation, and building is a dictionary copy.

@@ -28,6 +28,8 @@ public final class AccountService: Sendable {
     let clock: @Sendable () -> Int64
     let store = AccountStore()
     let state: AuthState
+    /// Access tokens whose signature and claims were verified, until they expire.
+    let verifiedTokens: LRUCache<String, VerifiedToken>
     let logger = Logger("accounts")
 
     /// - Parameter clock: the current time in unix milliseconds; the system clock by default.
@@ -44,6 +46,7 @@ public final class AccountService: Sendable {
         self.policy = policy
         self.clock = clock
         state = AuthState(capacity: policy.userCacheCapacity, ttl: policy.authCacheTTL.wholeMilliseconds)
+        verifiedTokens = LRUCache(capacity: policy.userCacheCapacity)
         // The dummy hash costs one bcrypt run when first needed: make it now, so the first login attempt
         // for an unknown user is not measurably slower than one for a real user.
         let cost = policy.bcryptCost
