@@ -95,6 +95,7 @@ bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench
 	$(SWIFT) build -c release --static-swift-stdlib --product chat-bench
 	bench/http.sh
 	bench/auth.sh
+	bench/chat.sh
 
 clean: ## Remove build products, ./chat and bench/out
 	$(SWIFT) package clean

@@ -339,6 +339,7 @@ private func loadError(
                 "rate_limit.login_per_minute", "rate_limit.register_per_hour", "rate_limit.api_per_minute",
                 "rate_limit.max_entries",
                 "security.trusted_proxies",
+                "chat.dm_policy", "chat.max_room_members", "chat.max_message_bytes", "chat.history_page_max",
                 "cache.users",
             ])
         #expect(Set(Settings.keys).count == Settings.keys.count)

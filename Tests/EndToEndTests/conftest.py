@@ -98,3 +98,30 @@ def api(start_auth_server):
     from authhelpers import Api
 
     return Api(start_auth_server())
+
+
+@pytest.fixture
+def start_chat(start_auth_server):
+    """Factory: `start_chat(env=...)` starts a server with the accounts tests' settings plus `env` and returns a
+    `chathelpers.Chat` client for it. On teardown the test fails if any response of any of these clients had a
+    5xx status (the chat API must never answer 500, whatever it is sent)."""
+    from chathelpers import Chat
+
+    clients = []
+
+    def start(*, env: dict[str, str] | None = None, **options):
+        client = Chat(start_auth_server(env=env, **options))
+        clients.append(client)
+        return client
+
+    yield start
+
+    errors = [error for client in clients for error in client.server_errors]
+    if errors:
+        pytest.fail(f"{len(errors)} responses with a 5xx status:\n\n" + "\n\n".join(errors[:10]), pytrace=False)
+
+
+@pytest.fixture
+def chat(start_chat):
+    """A `chathelpers.Chat` client for a fresh server with the default chat settings."""
+    return start_chat()

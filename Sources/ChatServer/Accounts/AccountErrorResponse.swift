@@ -38,12 +38,18 @@ extension AccountError {
     }
 }
 
-/// Thrown errors from account routes: account errors map to their statuses, HTTP errors pass through,
-/// anything else becomes a logged 500.
+/// Thrown errors from API routes: account and chat errors map to their statuses, HTTP errors pass through,
+/// anything else becomes a logged 500. Failures of the storage layer are logged with their detail.
 func accountResponse(for error: any Error) -> HTTPResponse {
     if let error = error as? AccountError {
         if case .unavailable(let detail) = error {
             Logger("accounts").error("account operation failed", ["error": detail])
+        }
+        return error.httpError.response
+    }
+    if let error = error as? ChatError {
+        if case .unavailable(let detail) = error {
+            Logger("chat").error("chat operation failed", ["error": detail])
         }
         return error.httpError.response
     }

@@ -46,29 +46,41 @@ public final class ChatApplication: Sendable {
         self.accounts = accounts
         server = HTTPServer(
             configuration: settings.httpServerConfiguration,
-            responder: Self.responder(settings: settings, writer: writer, workers: workers, accounts: accounts))
+            responder: Self.responder(
+                settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts))
         maintenance = Self.startMaintenance(accounts: accounts)
     }
 
     private static func responder(
-        settings: Settings, writer: DatabaseWriter, workers: WorkerPool, accounts: AccountService
+        settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
+        accounts: AccountService
     ) -> any Responder {
         var router = Router()
         HealthRoutes(writer: writer).register(in: &router)
         let limits = settings.rateLimit
+        let auth = BearerAuthentication(
+            service: accounts,
+            apiBudget: RateLimiter(
+                capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
+                maxEntries: limits.maxEntries))
         AccountRoutes(
             service: accounts,
-            auth: BearerAuthentication(
-                service: accounts,
-                apiBudget: RateLimiter(
-                    capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
-                    maxEntries: limits.maxEntries)),
+            auth: auth,
             loginLimiter: RateLimiter(
                 capacity: limits.loginPerMinute, refillPerSecond: Double(limits.loginPerMinute) / 60,
                 maxEntries: limits.maxEntries),
             registerLimiter: RateLimiter(
                 capacity: limits.registerPerHour, refillPerSecond: Double(limits.registerPerHour) / 3600,
                 maxEntries: limits.maxEntries)
+        ).register(in: &router)
+        let access = RoomAccess(readers: readers, capacity: settings.cache.users)
+        let policy = settings.chatPolicy
+        SocialRoutes(social: SocialService(writer: writer, readers: readers, access: access), auth: auth)
+            .register(in: &router)
+        RoomRoutes(
+            rooms: RoomService(writer: writer, readers: readers, access: access, policy: policy),
+            messages: MessageService(writer: writer, readers: readers, access: access, policy: policy),
+            auth: auth
         ).register(in: &router)
         if let directory = settings.server.staticDir, !directory.isEmpty {
             StaticRoutes(handler: StaticFileHandler(root: directory), workers: workers).register(in: &router)

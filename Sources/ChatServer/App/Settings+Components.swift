@@ -40,6 +40,15 @@ extension Settings {
     }
 }
 
+extension Settings {
+    /// The chat services' view of `[chat]`.
+    var chatPolicy: ChatPolicy {
+        ChatPolicy(
+            dmPolicy: chat.dmPolicy == .anyone ? .anyone : .friends, maxRoomMembers: chat.maxRoomMembers,
+            maxMessageBytes: chat.maxMessageBytes, historyPageMax: chat.historyPageMax)
+    }
+}
+
 extension Duration {
     /// Whole milliseconds, rounded down.
     var milliseconds: Int64 {

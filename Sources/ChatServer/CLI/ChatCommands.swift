@@ -96,7 +96,7 @@ extension CommandSpec {
 
     public static let seed = CommandSpec(
         "seed",
-        summary: "Fill the database with random users for demos and benchmarks",
+        summary: "Fill the database with random users, rooms and messages",
         details: """
             Creates --users N accounts with realistic random names, all with the password "\
             \(AccountService.defaultSeedPassword)", hashed once at --cost (default 4: low, so seeding is fast; never use \
@@ -104,6 +104,8 @@ extension CommandSpec {
             """,
         options: [
             OptionSpec("users", value: "N", help: "How many accounts to create"),
+            OptionSpec("rooms", value: "M", help: "Group rooms of 5-30 random members (the first user joins all)"),
+            OptionSpec("messages", value: "K", help: "Random messages spread over the rooms"),
             OptionSpec("cost", value: "N", help: "bcrypt cost of the shared password hash (default 4)"),
         ])
 

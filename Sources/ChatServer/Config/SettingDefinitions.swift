@@ -152,6 +152,20 @@ extension Settings {
             settings.security.trustedProxies = try SettingValue.addressBlocks(text)
         },
 
+        SettingDefinition("chat.dm_policy") { settings, text throws(SettingValueError) in
+            settings.chat.dmPolicy = try SettingValue.choice(
+                text, Settings.Chat.DMPolicy.init(rawValue:), among: Settings.Chat.DMPolicy.allCases.map(\.rawValue))
+        },
+        SettingDefinition("chat.max_room_members") { settings, text throws(SettingValueError) in
+            settings.chat.maxRoomMembers = try SettingValue.integer(text, in: 2...1_000_000)
+        },
+        SettingDefinition("chat.max_message_bytes") { settings, text throws(SettingValueError) in
+            settings.chat.maxMessageBytes = try SettingValue.size(text, in: 1...(1 << 20))
+        },
+        SettingDefinition("chat.history_page_max") { settings, text throws(SettingValueError) in
+            settings.chat.historyPageMax = try SettingValue.integer(text, in: 1...10_000)
+        },
+
         SettingDefinition("cache.users") { settings, text throws(SettingValueError) in
             settings.cache.users = try SettingValue.integer(text, in: 16...10_000_000)
         },

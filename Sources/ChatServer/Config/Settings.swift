@@ -19,6 +19,7 @@ public struct Settings: Sendable, Equatable {
     public var auth = Auth()
     public var rateLimit = RateLimit()
     public var security = Security()
+    public var chat = Chat()
     public var cache = Cache()
 
     public init() {}
@@ -149,6 +150,24 @@ public struct Settings: Sendable, Equatable {
     public struct Security: Sendable, Equatable {
         /// `security.trusted_proxies`: peers whose `X-Forwarded-For` is believed.
         public var trustedProxies: [String] = []
+
+        public init() {}
+    }
+
+    /// `[chat]`
+    public struct Chat: Sendable, Equatable {
+        public enum DMPolicy: String, Sendable, CaseIterable {
+            case friends, anyone
+        }
+
+        /// `chat.dm_policy`: who may open a direct room with whom.
+        public var dmPolicy = DMPolicy.friends
+        /// `chat.max_room_members`: largest group room.
+        public var maxRoomMembers = 10_000
+        /// `chat.max_message_bytes`: longest message content, in UTF-8 bytes.
+        public var maxMessageBytes = 16_384
+        /// `chat.history_page_max`: most messages one history page returns.
+        public var historyPageMax = 200
 
         public init() {}
     }
