@@ -178,8 +178,9 @@ struct RoomRoutes: Sendable {
                 let body = try request.decodeJSON(ReadBody.self)
                 guard let seq = body.seq, seq >= 0 else {
                     throw HTTPError(
-                        .unprocessableEntity, code: "validation_failed", message: "seq is required.",
-                        fields: ["seq": "must be a whole number"])
+                        .unprocessableEntity, code: "validation_failed",
+                        message: "seq must be a message sequence number (0 or more).",
+                        fields: ["seq": "must be a whole number, 0 or more"])
                 }
                 let read = try await messages.markRead(roomID: id, userID: principal.userID, seq: seq)
                 return .json(ReadJSON(room_id: id, last_read_seq: read.lastReadSeq, unread_count: read.unreadCount))
