@@ -184,11 +184,29 @@ def test_idle_timeout_from_millisecond_setting(start_server):
 
 def test_max_connections_gives_503_then_recovers(start_server):
     server = start_server(env={"CHAT_SERVER_MAX_CONNECTIONS": "2"})
-    first = server.raw()
-    second = server.raw()
+
+    def admitted_connection():
+        # The readiness probe's connection may not be released yet when the test starts: retry until a slot is
+        # free rather than racing the server's close handling.
+        holder = []
+
+        def attempt():
+            connection = server.raw()
+            try:
+                if connection.exchange(get_request("/healthz")).status == 200:
+                    holder.append(connection)
+                    return True
+            except (EOFError, OSError):
+                pass
+            connection.close()
+            return False
+
+        wait_until(attempt, message="a connection to be admitted")
+        return holder[0]
+
+    first = admitted_connection()
+    second = admitted_connection()
     try:
-        for connection in (first, second):
-            assert connection.exchange(get_request("/healthz")).status == 200
 
         with server.raw() as third:
             if not third.readable(1):
