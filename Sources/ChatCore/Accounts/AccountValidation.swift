@@ -28,7 +28,7 @@ public enum AccountValidation {
     public static func normalizeDisplayName(_ raw: String) -> String { trimmed(raw) }
 
     /// `text` without leading and trailing whitespace (Unicode `White_Space`, newlines included).
-    static func trimmed(_ text: String) -> String {
+    public static func trimmed(_ text: String) -> String {
         guard let first = text.firstIndex(where: { !$0.isWhitespace }),
             let last = text.lastIndex(where: { !$0.isWhitespace })
         else { return "" }

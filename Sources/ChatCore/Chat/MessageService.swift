@@ -158,7 +158,8 @@ public final class MessageService: Sendable {
     public func edit(roomID: Int64, messageID: Int64, userID: Int64, content: String) async throws(ChatError)
         -> Message
     {
-        _ = try await member(roomID: roomID, userID: userID)
+        // Editing is writing: in a direct room with a block either way it is refused like sending.
+        try await checkNotBlocked(try await member(roomID: roomID, userID: userID))
         if let problem = MessageValidation.contentError(content, maxBytes: policy.maxMessageBytes) {
             throw .validation(["content": problem])
         }
@@ -221,7 +222,7 @@ public final class MessageService: Sendable {
     private func changeReaction(
         roomID: Int64, messageID: Int64, userID: Int64, emoji: String, adding: Bool
     ) async throws(ChatError) -> Message {
-        _ = try await member(roomID: roomID, userID: userID)
+        try await checkNotBlocked(try await member(roomID: roomID, userID: userID))
         if let problem = MessageValidation.emojiError(emoji) {
             throw .validation(["emoji": problem])
         }

@@ -60,6 +60,17 @@ enum MessageValidation {
         if trimmed.count > searchQueryMaxLength {
             return .failure(.validation(["q": "must be at most \(searchQueryMaxLength) characters"]))
         }
-        return .success(trimmed.split(whereSeparator: \.isWhitespace).map(String.init))
+        // Repeating a word adds nothing to the result but one more ANDed phrase to evaluate, and every
+        // term costs a pass over its FTS hits: keep the distinct ones, and at most `searchMaxTerms`.
+        var seen = Set<String>()
+        var terms: [String] = []
+        for word in trimmed.split(whereSeparator: \.isWhitespace) where seen.insert(word.lowercased()).inserted {
+            terms.append(String(word))
+            if terms.count == searchMaxTerms { break }
+        }
+        return .success(terms)
     }
+
+    /// Distinct words a search uses; further words are ignored.
+    static let searchMaxTerms = 8
 }

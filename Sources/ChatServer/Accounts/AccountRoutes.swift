@@ -61,6 +61,9 @@ struct AccountRoutes: Sendable {
             auth.handler { request, _, principal in
                 let body = try request.decodeJSON(PasswordChangeBody.self)
                 try Required.check(["current_password": body.current_password, "new_password": body.new_password])
+                // Checking a password is a login attempt: limited like one, or a stolen token could guess it.
+                try RateLimitCheck.require(
+                    loginLimiter, key: "password:\(principal.userID)", what: "password attempts")
                 try await service.changePassword(
                     principal, currentPassword: body.current_password ?? "", newPassword: body.new_password ?? "")
                 return HTTPResponse(status: .noContent)
@@ -70,6 +73,8 @@ struct AccountRoutes: Sendable {
             auth.handler { request, _, principal in
                 let body = try request.decodeJSON(PasswordBody.self)
                 try Required.check(["password": body.password])
+                try RateLimitCheck.require(
+                    loginLimiter, key: "password:\(principal.userID)", what: "password attempts")
                 try await service.deleteAccount(principal, password: body.password ?? "")
                 return HTTPResponse(status: .noContent)
             })
@@ -116,7 +121,10 @@ struct AccountRoutes: Sendable {
         let body = try request.decodeJSON(LoginBody.self)
         try Required.check(["login": body.login, "password": body.password])
         let login = body.login ?? ""
-        try RateLimitCheck.require(loginLimiter, key: "login:" + login.lowercased(), what: "login attempts")
+        // Keyed on the login as the service looks it up (trimmed, case-insensitive), so padding or case changes
+        // do not open fresh buckets for the same account.
+        let key = "login:" + AccountValidation.trimmed(login).lowercased()
+        try RateLimitCheck.require(loginLimiter, key: key, what: "login attempts")
         let client = Self.client(request, context)
         return accountReply {
             let result = try await service.login(login: login, password: body.password ?? "", client: client)
