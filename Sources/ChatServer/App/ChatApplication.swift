@@ -20,7 +20,7 @@ public final class ChatApplication: Sendable {
 
     /// Opens (and unless `migrate` is false, migrates) the database and builds the server. Nothing listens
     /// until `start`.
-    public init(settings: Settings, migrate: Bool = true) throws {
+    public init(settings: Settings, migrate: Bool = true, webSocketEchoPath: String? = nil) throws {
         self.settings = settings
         try DataDirectory.create(settings.server.dataDir)
         let database = settings.databaseConfiguration
@@ -47,15 +47,19 @@ public final class ChatApplication: Sendable {
         server = HTTPServer(
             configuration: settings.httpServerConfiguration,
             responder: Self.responder(
-                settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts))
+                settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
+                webSocketEchoPath: webSocketEchoPath))
         maintenance = Self.startMaintenance(accounts: accounts)
     }
 
     private static func responder(
         settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
-        accounts: AccountService
+        accounts: AccountService, webSocketEchoPath: String?
     ) -> any Responder {
         var router = Router()
+        if let path = webSocketEchoPath, !path.isEmpty {
+            WebSocketEchoRoute(path: path).register(in: &router)
+        }
         HealthRoutes(writer: writer).register(in: &router)
         let limits = settings.rateLimit
         let auth = BearerAuthentication(

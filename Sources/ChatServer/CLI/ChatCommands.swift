@@ -30,6 +30,9 @@ extension CommandSpec {
             .setting("server.loops", value: "N", help: "Event-loop threads; 0 = one per core"),
             .setting("server.static_dir", value: "DIR", help: "Static files to serve; \"\" for none"),
             OptionSpec("no-migrate", help: "Do not apply pending migrations at start"),
+            OptionSpec(
+                "ws-echo-path", value: "PATH",
+                help: "Testing only: a WebSocket echo endpoint at PATH (for conformance suites)"),
         ])
 
     public static let migrate = CommandSpec(

@@ -37,7 +37,10 @@ public enum ChatMain {
         do {
             switch command.name {
             case "serve":
-                try ServeCommand(settings: settings, migrate: !command.flags.contains("no-migrate")).run()
+                try ServeCommand(
+                    settings: settings, migrate: !command.flags.contains("no-migrate"),
+                    webSocketEchoPath: command.options["ws-echo-path"]
+                ).run()
             case "migrate":
                 try MigrateCommand(settings: settings, subcommand: command.subcommand, count: command.positional.first)
                     .run()

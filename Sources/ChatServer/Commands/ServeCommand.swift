@@ -6,6 +6,7 @@ import SystemSupport
 struct ServeCommand {
     let settings: Settings
     let migrate: Bool
+    let webSocketEchoPath: String?
 
     func run() throws {
         // Block the shutdown signals before any thread starts, so every thread inherits the mask and only
@@ -21,7 +22,8 @@ struct ServeCommand {
         signal(SIGXFSZ, SIG_IGN)
 
         raiseDescriptorLimit()
-        let application = try ChatApplication(settings: settings, migrate: migrate)
+        let application = try ChatApplication(
+            settings: settings, migrate: migrate, webSocketEchoPath: webSocketEchoPath)
         try application.start()
         LogSystem.flush()
         var received: Int32 = 0

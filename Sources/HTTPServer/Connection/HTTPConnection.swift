@@ -52,6 +52,8 @@ final class HTTPConnection: Selectable {
     private var bodyBytes = 0
     /// Whether the current exchange's response head has been queued.
     private var responseStarted = false
+    /// Set once the connection upgraded to WebSocket; HTTP parsing is over then.
+    private var webSocket: WebSocketSession?
 
     /// Bodies slower than this on average (after the first `idleTimeout`) are cut off with 408.
     private static let minimumBodyBytesPerSecond = 1024
@@ -67,6 +69,20 @@ final class HTTPConnection: Selectable {
         output = ByteBuffer(capacity: Self.bufferBaseline)
         parser = HTTPRequestParser(limits: owner.configuration.limits)
         lastActivity = now
+    }
+
+    /// Graceful shutdown: an idle HTTP connection closes now; a WebSocket is told "going away" (1001) and
+    /// closes once its peer answers or the drain deadline passes.
+    func beginDraining() {
+        if let session = webSocket {
+            if !session.sentClose {
+                closeWebSocket(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+            }
+            closeWhenFlushed = true
+            flush()
+        } else if isIdle {
+            close()
+        }
     }
 
     var isIdle: Bool {
@@ -154,6 +170,10 @@ final class HTTPConnection: Selectable {
         processing = true
         defer { processing = false }
         parsing: while case .open = phase, exchange == nil, !closeWhenFlushed, !input.isEmpty {
+            if webSocket != nil {
+                processWebSocketInput()
+                break parsing
+            }
             let (consumed, event) = parser.parse(input.readable)
             input.consume(consumed)
             switch event {
@@ -213,6 +233,10 @@ final class HTTPConnection: Selectable {
             return
         }
         var response = response
+        if case .webSocket(let upgrade) = response.body, response.status.code == 101 {
+            startWebSocket(response, upgrade: upgrade, version: current.version)
+            return
+        }
         if response.status.code < 200 {
             // An interim status as the final answer would leave the client waiting for one forever.
             Self.release(response.body)
@@ -235,6 +259,7 @@ final class HTTPConnection: Selectable {
             case .empty: framing = .length(0)
             case .bytes(let bytes): framing = .length(bytes.count)
             case .file(let region): framing = .length(region.length)
+            case .webSocket: framing = .length(0)
             case .stream:
                 if current.version == .http1_0 {
                     current.keepAlive = false
@@ -251,7 +276,7 @@ final class HTTPConnection: Selectable {
         if !current.keepAlive { closeWhenFlushed = true }
         if sendsBody {
             switch response.body {
-            case .empty: break
+            case .empty, .webSocket: break
             case .bytes(let bytes): output.append(bytes)
             case .file(let region): body = .file(region)
             case .stream(let stream):
@@ -400,6 +425,10 @@ final class HTTPConnection: Selectable {
         phase = .closed
         owner.loop.deregister(descriptor)
         Glibc.close(descriptor)
+        if let session = webSocket, !session.notifiedClosed {
+            session.notifiedClosed = true
+            session.handler.closed(session.socket, code: nil)
+        }
         switch body {
         case .file(let region): Glibc.close(region.descriptor)
         case .stream(let stream, _): stream.cancel()
@@ -425,7 +454,7 @@ final class HTTPConnection: Selectable {
         switch body {
         case .file(let region): Glibc.close(region.descriptor)
         case .stream(let stream): stream.cancel()
-        case .empty, .bytes: break
+        case .empty, .bytes, .webSocket: break
         }
     }
 
@@ -443,6 +472,17 @@ final class HTTPConnection: Selectable {
             if !output.isEmpty || bodyIsSending {
                 // A reader that stopped reading (or vanished without a FIN) holds buffers and a slot.
                 if now - lastActivity >= configuration.idleTimeout { close() }
+            } else if let session = webSocket {
+                // Heartbeat: ping a quiet WebSocket; one that stays silent through the next period is gone.
+                guard now - lastActivity >= configuration.webSocketPingInterval else { return }
+                if session.pingOutstanding {
+                    close()
+                } else {
+                    session.pingOutstanding = true
+                    lastActivity = now
+                    output.append(WebSocketFrameWriter.ping())
+                    flush()
+                }
             } else if exchange != nil {
                 guard now - lastActivity >= configuration.responseTimeout else { return }
                 if responseStarted {
@@ -480,5 +520,84 @@ final class HTTPConnection: Selectable {
     private var bodyIsSending: Bool {
         if case .none = body { return false }
         return true
+    }
+
+    // MARK: WebSocket (RFC 6455)
+
+    private func startWebSocket(_ response: HTTPResponse, upgrade: WebSocketUpgrade, version: HTTPVersion) {
+        ResponseHead.write(
+            response, version: version, framing: .upgrade, keepAlive: true, date: owner.dateHeader(), into: output)
+        responseStarted = true
+        exchange = nil
+        let socket = WebSocket(connection: self, eventLoop: owner.loop)
+        let session = WebSocketSession(
+            parser: WebSocketFrameParser(maxMessageBytes: upgrade.maxMessageBytes), handler: upgrade.makeHandler(),
+            socket: socket, maxOutboundBytes: upgrade.maxOutboundBytes)
+        webSocket = session
+        lastActivity = owner.now
+        session.handler.opened(socket)
+    }
+
+    /// Frames in, events to the handler. Control frames are answered here: pings with pongs, a Close with a
+    /// Close echoing its code (§5.5.1), protocol errors with a Close carrying the error's code.
+    private func processWebSocketInput() {
+        guard let session = webSocket else { return }
+        while case .open = phase, !closeWhenFlushed, !input.isEmpty {
+            let (consumed, event) = session.parser.parse(input.readable)
+            input.consume(consumed)
+            switch event {
+            case .needMoreData:
+                return
+            case .text(let text):
+                if !session.sentClose { session.handler.received(.text(text), on: session.socket) }
+            case .binary(let bytes):
+                if !session.sentClose { session.handler.received(.binary(bytes), on: session.socket) }
+            case .ping(let payload):
+                if !session.sentClose { output.append(WebSocketFrameWriter.pong(payload)) }
+            case .pong:
+                session.pingOutstanding = false
+            case .close(let code, _):
+                if !session.sentClose {
+                    session.sentClose = true
+                    output.append(WebSocketFrameWriter.close(code: code ?? WebSocketCloseCode.normalClosure))
+                }
+                notifyClosed(session, code: code)
+                closeWhenFlushed = true
+            case .protocolError(let code, let reason):
+                if !session.sentClose {
+                    session.sentClose = true
+                    output.append(WebSocketFrameWriter.close(code: code, reason: reason))
+                }
+                notifyClosed(session, code: code)
+                closeWhenFlushed = true
+            }
+        }
+    }
+
+    private func notifyClosed(_ session: WebSocketSession, code: UInt16?) {
+        guard !session.notifiedClosed else { return }
+        session.notifiedClosed = true
+        session.handler.closed(session.socket, code: code)
+    }
+
+    /// Queues an encoded frame. A peer that lets more than its upgrade's `maxOutboundBytes` pile up is cut off
+    /// with 1013 (try again later): one slow consumer must not grow our memory or delay anyone else.
+    func sendWebSocketFrame(_ frame: [UInt8]) {
+        guard case .open = phase, let session = webSocket, !session.sentClose else { return }
+        if output.readableCount + frame.count > session.maxOutboundBytes {
+            session.sentClose = true
+            notifyClosed(session, code: WebSocketCloseCode.tryAgainLater)
+            close()
+            return
+        }
+        output.append(frame)
+        flush()
+    }
+
+    func closeWebSocket(code: UInt16, reason: String) {
+        guard case .open = phase, let session = webSocket, !session.sentClose else { return }
+        session.sentClose = true
+        output.append(WebSocketFrameWriter.close(code: code, reason: reason))
+        flush()
     }
 }

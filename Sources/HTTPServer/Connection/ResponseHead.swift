@@ -8,6 +8,8 @@ enum ResponseHead {
         /// HTTP/1.0 stream: the body ends when the connection closes.
         case untilClose
         case none
+        /// A 101 to WebSocket: `Connection: Upgrade` instead of keep-alive or close (RFC 6455 §4.2.2).
+        case upgrade
     }
 
     static func write(
@@ -35,6 +37,9 @@ enum ResponseHead {
             buffer.appendLiteral("\r\nTransfer-Encoding: chunked")
         case .untilClose, .none:
             break
+        case .upgrade:
+            buffer.appendLiteral("\r\nConnection: Upgrade\r\n\r\n")
+            return
         }
         if !keepAlive {
             buffer.appendLiteral("\r\nConnection: close")

@@ -33,6 +33,8 @@ public enum HTTPBody: Sendable {
     case file(FileRegion)
     /// Bytes produced later, sent with chunked transfer coding (RFC 9112 §7.1) on HTTP/1.1, or until close on 1.0.
     case stream(BodyStream)
+    /// With a `101 Switching Protocols` response: after the head, the connection speaks WebSocket (RFC 6455).
+    case webSocket(WebSocketUpgrade)
 
     /// The length when it is known before sending.
     public var knownLength: Int? {
@@ -41,6 +43,7 @@ public enum HTTPBody: Sendable {
         case .bytes(let bytes): bytes.count
         case .file(let region): region.length
         case .stream: nil
+        case .webSocket: 0
         }
     }
 }

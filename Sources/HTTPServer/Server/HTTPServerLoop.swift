@@ -153,7 +153,7 @@ final class HTTPServerLoop: Selectable {
             if !acceptPaused { loop.deregister(listener.descriptor) }
             listener.close()
         }
-        for connection in Array(connections.values) where connection.isIdle { connection.close() }
+        for connection in Array(connections.values) { connection.beginDraining() }
         if connections.isEmpty {
             loop.stop()
         } else {
