@@ -81,6 +81,22 @@ extension RoomService {
         }
     }
 
+    /// Takes a deleted account out of every group it was in, as if it had left each one: owners hand over to
+    /// the oldest admin, else the oldest member, so no group is left with an owner who can never act again.
+    /// Direct rooms stay (the peer keeps the history, shown as from a deleted user).
+    public func leaveAllGroups(userID: Int64) async throws(ChatError) {
+        let now = clock()
+        let changed = try await database.write { [rooms, accounts] db -> [(roomID: Int64, userIDs: [Int64])] in
+            let actor = try Self.user(userID, accounts, db)
+            return try rooms.groupMemberships(userID: userID, db).map { member in
+                (member.roomID, try Self.leave(member, actor: actor, now: now, rooms, accounts, db))
+            }
+        }
+        for (roomID, userIDs) in changed {
+            for id in userIDs { access.invalidate(roomID: roomID, userID: id) }
+        }
+    }
+
     /// The caller leaves; an owner hands over first. Returns the users whose membership changed.
     private static func leave(
         _ member: RoomMemberRecord, actor: UserRecord, now: Int64, _ rooms: RoomStore, _ accounts: AccountStore,

@@ -11,6 +11,8 @@ import HTTPServer
 /// Rules live in the service; these handlers decode, rate-limit, call, and encode.
 struct AccountRoutes: Sendable {
     let service: AccountService
+    /// Deleting an account also takes it out of its groups.
+    let rooms: RoomService
     let auth: BearerAuthentication
     let loginLimiter: RateLimiter
     let registerLimiter: RateLimiter
@@ -76,6 +78,8 @@ struct AccountRoutes: Sendable {
                 try RateLimitCheck.require(
                     loginLimiter, key: "password:\(principal.userID)", what: "password attempts")
                 try await service.deleteAccount(principal, password: body.password ?? "")
+                // Groups must not keep an owner who can never act again: leave them all, handing ownership on.
+                try await rooms.leaveAllGroups(userID: principal.userID)
                 return HTTPResponse(status: .noContent)
             })
         router.get(

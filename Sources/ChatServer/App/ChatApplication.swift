@@ -67,8 +67,12 @@ public final class ChatApplication: Sendable {
             apiBudget: RateLimiter(
                 capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
                 maxEntries: limits.maxEntries))
+        let access = RoomAccess(readers: readers, capacity: settings.cache.users)
+        let policy = settings.chatPolicy
+        let rooms = RoomService(writer: writer, readers: readers, access: access, policy: policy)
         AccountRoutes(
             service: accounts,
+            rooms: rooms,
             auth: auth,
             loginLimiter: RateLimiter(
                 capacity: limits.loginPerMinute, refillPerSecond: Double(limits.loginPerMinute) / 60,
@@ -77,12 +81,10 @@ public final class ChatApplication: Sendable {
                 capacity: limits.registerPerHour, refillPerSecond: Double(limits.registerPerHour) / 3600,
                 maxEntries: limits.maxEntries)
         ).register(in: &router)
-        let access = RoomAccess(readers: readers, capacity: settings.cache.users)
-        let policy = settings.chatPolicy
         SocialRoutes(social: SocialService(writer: writer, readers: readers, access: access), auth: auth)
             .register(in: &router)
         RoomRoutes(
-            rooms: RoomService(writer: writer, readers: readers, access: access, policy: policy),
+            rooms: rooms,
             messages: MessageService(writer: writer, readers: readers, access: access, policy: policy),
             auth: auth
         ).register(in: &router)

@@ -254,6 +254,16 @@ public struct RoomStore: Sendable {
     }
 
     /// One member with their user row.
+    /// The user's memberships in group rooms (not direct ones), oldest room first.
+    public func groupMemberships(userID: Int64, _ db: Database) throws -> [RoomMemberRecord] {
+        try db.query(
+            """
+            SELECT \(Self.memberColumns("m")) FROM room_members m JOIN rooms r ON r.id = m.room_id
+            WHERE m.user_id = ? AND r.kind = 'group' ORDER BY m.room_id
+            """, [.integer(userID)]
+        ).map { try Self.decodeMember($0, at: 0) }
+    }
+
     public func memberDetails(roomID: Int64, userID: Int64, _ db: Database) throws -> RoomMemberDetailsRecord? {
         try db.queryOne(
             """
