@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// House rule 1: no `.package(...)` dependencies. Only the toolchain and system C libraries.
+// House rule 1: no Swift package dependencies. Only the toolchain and system C libraries.
 import PackageDescription
 
 let package = Package(

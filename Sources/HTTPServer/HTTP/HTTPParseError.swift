@@ -36,7 +36,7 @@ extension HTTPParseError {
         .badRequest, code: "malformed_request_line", message: "The request line is not METHOD SP target SP version.")
     static let invalidMethod = HTTPParseError(
         .badRequest, code: "invalid_method", message: "The method is not a token.")
-    static let notImplemented = HTTPParseError(
+    static let unsupportedMethod = HTTPParseError(
         .notImplemented, code: "not_implemented", message: "The method is not implemented.")
     static let invalidVersion = HTTPParseError(
         .badRequest, code: "invalid_version", message: "The HTTP version is malformed.")

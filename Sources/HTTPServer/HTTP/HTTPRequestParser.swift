@@ -213,7 +213,7 @@ public struct HTTPRequestParser: Sendable {
         let version = try parseVersion(buffer, from: targetEnd + 1, to: lineEnd)
         // Methods are case-sensitive (RFC 9110 §9.1); a valid token we do not implement is 501 (RFC 9110 §15.6.2).
         guard let method = HTTPMethod(rawValue: buffer.string(lineStart, methodEnd)) else {
-            throw .notImplemented
+            throw .unsupportedMethod
         }
         let target = try parseTarget(buffer, from: targetStart, to: targetEnd, method: method)
 
