@@ -1,4 +1,4 @@
-"""Deleting an account takes it out of its groups like leaving would: ownership passes to the oldest admin
+"""Accounts seen from the chat side. Deleting an account takes it out of its groups like leaving would: ownership passes to the oldest admin
 (else the oldest member), so no group keeps an owner who can never act again. Direct rooms keep the history."""
 
 from __future__ import annotations
@@ -26,3 +26,18 @@ def test_deleting_the_owner_hands_each_group_to_its_heir(chat):
     # The direct room and its history stay for the peer.
     messages, _ = chat.history(friend, dm)
     assert any(message["content"] == "before deletion" for message in messages)
+
+
+def test_a_block_looks_like_a_missing_user_in_profiles_and_search(chat):
+    blocker, blocked, bystander = chat.users(3, "hide")
+    chat.block(blocker, blocked.id)
+    # The blocked user sees the blocker as it would see an id that does not exist ...
+    assert chat.get(f"users/{blocker.id}", blocked.access).status == 404
+    assert chat.get("users/999999", blocked.access).status == 404
+    found = chat.get(f"users?q={blocker.username}", blocked.access)
+    assert_status(found, 200, "search")
+    assert [user["id"] for user in found.json()["users"]] == []
+    # ... while everyone else still finds the blocker.
+    assert chat.get(f"users/{blocker.id}", bystander.access).status == 200
+    others = chat.get(f"users?q={blocker.username}", bystander.access).json()["users"]
+    assert [user["id"] for user in others] == [blocker.id]

@@ -156,7 +156,7 @@ import Testing
             }
             let plan = try db.query(
                 "EXPLAIN QUERY PLAN "
-                    + AccountStore.searchUsersSQL, ["na", .blob(Array("nb".utf8)), "", 10]
+                    + AccountStore.searchUsersSQL, ["na", .blob(Array("nb".utf8)), "", 10, 1]
             ).compactMap { $0["detail"].string }
             // Both halves search their index; nothing scans the table.
             #expect(plan.contains { $0.contains("SEARCH users USING INDEX users_username") })

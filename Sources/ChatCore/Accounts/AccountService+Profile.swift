@@ -78,17 +78,21 @@ extension AccountService {
     // MARK: Other users
 
     /// A user's public profile. Deleted users have one (anonymised); disabled ones are hidden.
-    public func profile(id: Int64) async throws(AccountError) -> User {
-        let record = try await read { [store] db in try store.user(id: id, db) }
+    /// With `viewerID`, a user who blocked the viewer is `notFound`, exactly like one who does not exist.
+    public func profile(id: Int64, viewerID: Int64? = nil) async throws(AccountError) -> User {
+        let record = try await read { [store] db in
+            if let viewerID { return try store.user(id: id, visibleTo: viewerID, db) }
+            return try store.user(id: id, db)
+        }
         guard let record, !record.isDisabled else { throw .notFound }
         return User(record)
     }
 
     /// Live, enabled users whose username or display name starts with `prefix` (case-insensitive),
     /// by username, `limit` (1...100) at a time. `cursor` is the previous page's `nextCursor`.
-    public func searchUsers(prefix: String, limit: Int = 20, cursor: String? = nil) async throws(AccountError)
-        -> UserSearchPage
-    {
+    public func searchUsers(
+        prefix: String, limit: Int = 20, cursor: String? = nil, viewerID: Int64? = nil
+    ) async throws(AccountError) -> UserSearchPage {
         var fields: [String: String] = [:]
         fields["limit"] = AccountValidation.searchLimitError(limit)
         var after: String?
@@ -101,7 +105,7 @@ extension AccountService {
         let afterUsername = after
         // One row more than asked tells whether another page follows.
         let records = try await read { [store] db in
-            try store.searchUsers(prefix: key, after: afterUsername, limit: limit + 1, db)
+            try store.searchUsers(prefix: key, after: afterUsername, limit: limit + 1, viewerID: viewerID, db)
         }
         let page = records.prefix(limit)
         let next = records.count > limit ? page.last.map { Self.encodeCursor($0.username) } : nil

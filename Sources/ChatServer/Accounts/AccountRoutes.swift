@@ -84,18 +84,19 @@ struct AccountRoutes: Sendable {
             })
         router.get(
             "/api/v1/users/:id",
-            auth.handler { request, _, _ in
+            auth.handler { request, _, principal in
                 guard let id = request.pathParameters["id"].flatMap({ Int64($0) }), id > 0 else {
                     throw HTTPError(.badRequest, code: "invalid_id", message: "User ids are positive integers.")
                 }
-                return .json(ProfileJSON(try await service.profile(id: id)))
+                return .json(ProfileJSON(try await service.profile(id: id, viewerID: principal.userID)))
             })
         router.get(
             "/api/v1/users",
-            auth.handler { request, _, _ in
+            auth.handler { request, _, principal in
                 let limit = try Self.limit(request.queryValue("limit"))
                 let page = try await service.searchUsers(
-                    prefix: request.queryValue("q") ?? "", limit: limit, cursor: request.queryValue("cursor"))
+                    prefix: request.queryValue("q") ?? "", limit: limit, cursor: request.queryValue("cursor"),
+                    viewerID: principal.userID)
                 return .json(UserPageJSON(users: page.users.map(ProfileJSON.init), next_cursor: page.nextCursor))
             })
         router.get("/.well-known/jwks.json") { _, _ in

@@ -87,6 +87,16 @@ public struct AccountStore: Sendable {
         return inserted
     }
 
+    /// The user, unless they blocked `viewerID` (then nil, as for a user who does not exist).
+    public func user(id: Int64, visibleTo viewerID: Int64, _ db: Database) throws -> UserRecord? {
+        try db.queryOne(
+            """
+            SELECT \(Self.userColumns) FROM users
+            WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ?1 AND b.blocked_id = ?2)
+            """, [.integer(id), .integer(viewerID)]
+        ).map(Self.decodeUser)
+    }
+
     public func user(id: Int64, _ db: Database) throws -> UserRecord? {
         try db.queryOne("SELECT \(Self.userColumns) FROM users WHERE id = ?", [.integer(id)]).map(Self.decodeUser)
     }
@@ -186,7 +196,11 @@ public struct AccountStore: Sendable {
     /// rows in index order, the display-name half reads its matches, and only those are sorted. A plain
     /// `OR` lets SQLite walk the username index from `after` and filter, which for a rare prefix is a scan
     /// of the whole table. The cost is thus bounded by the number of display names with the prefix.
-    public func searchUsers(prefix: String, after: String?, limit: Int, _ db: Database) throws -> [UserRecord] {
+    /// With `viewerID`, users who blocked the viewer are left out: a block must look like a user who does not
+    /// exist (chat's blocks table is in the same database).
+    public func searchUsers(
+        prefix: String, after: String?, limit: Int, viewerID: Int64? = nil, _ db: Database
+    ) throws -> [UserRecord] {
         let low = Self.searchKey(prefix)
         // Every key with the prefix sorts (bytewise, SQLite's BINARY collation) from the prefix up to, not
         // including, the prefix with its last byte raised by one. UTF-8 never contains 0xFF, so the raise
@@ -198,7 +212,11 @@ public struct AccountStore: Sendable {
             high = [0xFF]
         }
         return try db.query(
-            Self.searchUsersSQL, [.text(low), .blob(high), .text(after ?? ""), .integer(Int64(max(0, limit)))]
+            Self.searchUsersSQL,
+            [
+                .text(low), .blob(high), .text(after ?? ""), .integer(Int64(max(0, limit))),
+                viewerID.map { .integer($0) } ?? .null,
+            ]
         ).map(Self.decodeUser)
     }
 
@@ -209,11 +227,13 @@ public struct AccountStore: Sendable {
                 SELECT id FROM users
                 WHERE username >= ?1 AND username < CAST(?2 AS TEXT) AND username > ?3
                   AND deleted_at IS NULL AND is_disabled = 0
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = users.id AND b.blocked_id = ?5)
                 ORDER BY username LIMIT ?4)
             UNION ALL
             SELECT id FROM users
             WHERE display_name_key >= ?1 AND display_name_key < CAST(?2 AS TEXT) AND username > ?3
-              AND deleted_at IS NULL AND is_disabled = 0)
+              AND deleted_at IS NULL AND is_disabled = 0
+              AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = users.id AND b.blocked_id = ?5))
         ORDER BY username LIMIT ?4
         """
 
