@@ -101,7 +101,7 @@ public struct MessageStore: Sendable {
               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?3))
             RETURNING last_seq
             """, [.integer(roomID), .integer(now), DatabaseValue(userID)])
-        return try row.map { try MessageRowReader(row: $0, table: "rooms").integer(0) }
+        return try row.map { try RowReader(row: $0, table: "rooms", corruptRow: MessageStoreError.corrupt).integer(0) }
     }
 
     private func insert(_ record: MessageRecord, eventJSON: String?, _ db: Database) throws -> Int64 {
@@ -121,7 +121,7 @@ public struct MessageStore: Sendable {
         guard let row else {
             throw DatabaseError(extendedResultCode: SQLITE_ERROR, message: "INSERT … RETURNING returned no row")
         }
-        return try MessageRowReader(row: row, table: "messages").integer(0)
+        return try RowReader(row: row, table: "messages", corruptRow: MessageStoreError.corrupt).integer(0)
     }
 
     /// Moves a member's read position forward to `seq`; never backwards. No-op for a non-member.
@@ -272,7 +272,7 @@ public struct MessageStore: Sendable {
             ORDER BY message_id, min(created_at), emoji
             """, [.text(Self.jsonArray(messageIDs)), .integer(viewerID)]
         ).map { row in
-            let reader = MessageRowReader(row: row, table: "message_reactions")
+            let reader = RowReader(row: row, table: "message_reactions", corruptRow: MessageStoreError.corrupt)
             return ReactionCountRecord(
                 messageID: try reader.integer(0), emoji: try reader.text(1), count: Int(try reader.integer(2)),
                 includesViewer: try reader.integer(3) != 0)
@@ -330,7 +330,7 @@ public struct MessageStore: Sendable {
     }
 
     static func decodeReadState(_ row: Row) throws -> ReadStateRecord {
-        let reader = MessageRowReader(row: row, table: "room_members")
+        let reader = RowReader(row: row, table: "room_members", corruptRow: MessageStoreError.corrupt)
         return ReadStateRecord(
             roomID: try reader.integer(0), userID: try reader.integer(1), lastReadSeq: try reader.integer(2),
             lastSeq: try reader.integer(3))
@@ -404,7 +404,7 @@ public struct MessageStore: Sendable {
                 .text(String(Self.snippetOpen)), .text(String(Self.snippetClose)), .integer(Int64(limit)),
             ])
         return try rows.map { row in
-            let snippet = try MessageRowReader(row: row, table: "messages_fts").text(13)
+            let snippet = try RowReader(row: row, table: "messages_fts", corruptRow: MessageStoreError.corrupt).text(13)
             return MessageSearchHit(message: try Self.decode(row), snippet: snippet)
         }
     }
@@ -412,7 +412,7 @@ public struct MessageStore: Sendable {
     // MARK: Decoding
 
     static func decode(_ row: Row) throws -> MessageRecord {
-        let reader = MessageRowReader(row: row, table: "messages")
+        let reader = RowReader(row: row, table: "messages", corruptRow: MessageStoreError.corrupt)
         guard let kind = MessageRecord.Kind(rawValue: try reader.text(4)) else {
             throw MessageStoreError.corruptRow(table: "messages", column: "kind")
         }
@@ -456,40 +456,5 @@ public struct MessageStore: Sendable {
     /// `[1,2,3]`, for `json_each`.
     static func jsonArray(_ ids: [Int64]) -> String {
         "[" + ids.map(String.init).joined(separator: ",") + "]"
-    }
-}
-
-/// Reads typed columns of one row, throwing ``MessageStoreError/corruptRow(table:column:)`` for a value of
-/// the wrong type.
-struct MessageRowReader {
-    let row: Row
-    let table: String
-
-    private func corrupt(_ index: Int) -> MessageStoreError {
-        .corruptRow(table: table, column: index < row.columnNames.count ? row.columnNames[index] : "#\(index)")
-    }
-
-    func integer(_ index: Int) throws -> Int64 {
-        guard let value = row[index].int64 else { throw corrupt(index) }
-        return value
-    }
-
-    func optionalInteger(_ index: Int) throws -> Int64? {
-        let value = row[index]
-        if value.isNull { return nil }
-        guard let integer = value.int64 else { throw corrupt(index) }
-        return integer
-    }
-
-    func text(_ index: Int) throws -> String {
-        guard let value = row[index].string else { throw corrupt(index) }
-        return value
-    }
-
-    func optionalText(_ index: Int) throws -> String? {
-        let value = row[index]
-        if value.isNull { return nil }
-        guard let text = value.string else { throw corrupt(index) }
-        return text
     }
 }
