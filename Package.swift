@@ -29,6 +29,8 @@ let package = Package(
         .executableTarget(name: "chat", dependencies: ["ChatServer"]),
         // `make bench`: in-process measurements that need no server.
         .executableTarget(name: "chat-bench", dependencies: ["Security", "SystemSupport"]),
+        // `make bench`: the WebSocket load generator (fan-out, latency, idle memory) against a running server.
+        .executableTarget(name: "chat-wsbench", dependencies: ["CLinux", "SystemSupport"]),
 
         // Build tooling: compiles migrations/*.sql into the binary.
         .executableTarget(name: "embed-migrations", path: "Tools/embed-migrations"),
