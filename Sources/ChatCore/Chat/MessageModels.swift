@@ -90,6 +90,13 @@ public struct Message: Sendable, Equatable {
         self.reactions = reactions
     }
 
+    /// The message as everyone sees it: reactions counted, none marked as the viewer's (for broadcasts).
+    public var withoutViewer: Message {
+        var message = self
+        message.reactions = reactions.map { ReactionSummary(emoji: $0.emoji, count: $0.count, me: false) }
+        return message
+    }
+
     init(_ record: MessageRecord, reactions: [ReactionSummary] = []) {
         self.init(
             id: record.id, roomID: record.roomID, seq: record.seq, senderID: record.senderID,

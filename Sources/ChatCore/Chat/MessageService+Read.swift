@@ -18,11 +18,37 @@ extension MessageService {
         if min(seq, current.lastSeq) <= current.lastReadSeq {
             return (current.lastReadSeq, current.unreadCount)
         }
-        let updated = try await write { [store] db in
-            try store.markRead(roomID: roomID, userID: userID, seq: seq, db)
+        let updated = try await publishingWrite { [store] db, outbox in
+            let updated = try store.markRead(roomID: roomID, userID: userID, seq: seq, db)
+            if let updated, updated.lastReadSeq > current.lastReadSeq {
+                outbox.post(.readPosition(roomID: roomID, userID: userID, seq: updated.lastReadSeq))
+            }
+            return updated
         }
         guard let updated else { throw .notFound }
         return (updated.lastReadSeq, updated.unreadCount)
+    }
+
+    /// The seq of the room's newest message (0 for none). ``ChatError/notFound`` for a non-member.
+    public func lastSeq(roomID: Int64, userID: Int64) async throws(ChatError) -> Int64 {
+        let state = try await read { [store] db in try store.readState(roomID: roomID, userID: userID, db) }
+        guard let state else { throw .notFound }
+        return state.lastSeq
+    }
+
+    /// The messages after `afterSeq`, oldest first, at most `limit` (a RESUME): `complete` is false when more
+    /// follow, which the client then pages through with ``history(roomID:userID:beforeSeq:afterSeq:limit:)``.
+    /// ``ChatError/notFound`` for a non-member.
+    public func replay(roomID: Int64, userID: Int64, afterSeq: Int64, limit: Int) async throws(ChatError)
+        -> (messages: [Message], complete: Bool)
+    {
+        _ = try await member(roomID: roomID, userID: userID)
+        let limit = max(limit, 1)
+        return try await read { [store] db in
+            let records = try store.history(roomID: roomID, from: .after(afterSeq), limit: limit + 1, db)
+            let page = Array(records.prefix(limit))
+            return (try Self.messages(page, viewerID: userID, store: store, db), records.count <= limit)
+        }
     }
 
     /// Every member's read position in the room, by user id.

@@ -20,6 +20,8 @@ public final class MessageService: Sendable {
     let writer: DatabaseWriter
     let readers: DatabaseReaderPool
     let access: RoomAccess
+    /// Where committed changes are announced (``RealtimeEvent``).
+    let events: any PubSub
     /// Unix milliseconds; injectable so tests control time.
     let clock: @Sendable () -> Int64
     let store = MessageStore()
@@ -28,14 +30,18 @@ public final class MessageService: Sendable {
     /// History page size when the client gives none.
     public static let defaultHistoryLimit = 50
 
-    /// - Parameter clock: the current time in unix milliseconds; the system clock by default.
+    /// - Parameters:
+    ///   - events: told of every committed change (new, edited and deleted messages, reactions, read
+    ///     positions); a ``LocalPubSub`` nobody listens to by default.
+    ///   - clock: the current time in unix milliseconds; the system clock by default.
     public init(
         writer: DatabaseWriter, readers: DatabaseReaderPool, access: RoomAccess, policy: ChatPolicy = ChatPolicy(),
-        clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
+        events: any PubSub = LocalPubSub(), clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
     ) {
         self.writer = writer
         self.readers = readers
         self.access = access
+        self.events = events
         self.policy = policy
         self.clock = clock
     }
@@ -44,13 +50,15 @@ public final class MessageService: Sendable {
 
     /// Sends a user message and returns it with `duplicate` false; or, when this sender already used
     /// `clientMessageID` in this room, returns the original message with `duplicate` true and writes nothing.
+    /// A new message is published as ``RealtimeEvent/messageCreated(_:origin:)`` with `origin`: the WebSocket
+    /// connection that sent it, if any.
     ///
     /// Errors: ``ChatError/notFound`` (not a member), ``ChatError/validation(_:)`` (`content`, `mime_type`,
     /// `client_msg_id`, `reply_to`, `attachments`), ``ChatError/notAllowed`` (a direct room where either side
     /// blocked the other).
     public func send(
         roomID: Int64, senderID: Int64, content: String, mimeType: String? = nil, clientMessageID: String? = nil,
-        replyTo: Int64? = nil, attachments: [String] = []
+        replyTo: Int64? = nil, attachments: [String] = [], origin: UInt64? = nil
     ) async throws(ChatError) -> (message: Message, duplicate: Bool) {
         let membership = try await member(roomID: roomID, userID: senderID)
         var fields: [String: String] = [:]
@@ -74,7 +82,7 @@ public final class MessageService: Sendable {
         let message = NewMessageRecord(
             roomID: roomID, senderID: senderID, content: content, mimeType: canonicalMIMEType,
             clientMessageID: clientMessageID, replyTo: replyTo, createdAt: clock())
-        return try await write { [store] db in
+        return try await publishingWrite { [store] db, outbox in
             if let key = message.clientMessageID,
                 let original = try store.message(roomID: roomID, senderID: senderID, clientMessageID: key, db)
             {
@@ -85,7 +93,9 @@ public final class MessageService: Sendable {
             }
             let appended = try store.appendUserMessage(message, db)
             // A new message has no reactions yet: no need to read them.
-            return (Message(appended.message), appended.duplicate)
+            let sent = Message(appended.message)
+            if !appended.duplicate { outbox.post(.messageCreated(sent, origin: origin)) }
+            return (sent, appended.duplicate)
         }
     }
 
@@ -164,13 +174,15 @@ public final class MessageService: Sendable {
             throw .validation(["content": problem])
         }
         let now = clock()
-        return try await write { [store] db in
+        return try await publishingWrite { [store] db, outbox in
             let record = try Self.liveMessage(id: messageID, roomID: roomID, store: store, db)
             guard record.kind == .user, record.senderID == userID else { throw ChatError.forbidden }
             guard let edited = try store.editMessage(id: messageID, content: content, now: now, db) else {
                 throw ChatError.notFound
             }
-            return try Self.messages([edited], viewerID: userID, store: store, db)[0]
+            let message = try Self.messages([edited], viewerID: userID, store: store, db)[0]
+            outbox.post(.messageUpdated(message.withoutViewer))
+            return message
         }
     }
 
@@ -184,7 +196,7 @@ public final class MessageService: Sendable {
     public func delete(roomID: Int64, messageID: Int64, userID: Int64) async throws(ChatError) -> Message {
         let membership = try await member(roomID: roomID, userID: userID)
         let now = clock()
-        return try await write { [store] db in
+        return try await publishingWrite { [store] db, outbox in
             guard let record = try store.message(id: messageID, roomID: roomID, db) else {
                 throw ChatError.notFound
             }
@@ -195,6 +207,7 @@ public final class MessageService: Sendable {
             guard let tombstone = try store.deleteMessage(id: messageID, now: now, db) else {
                 throw ChatError.notFound
             }
+            outbox.post(.messageDeleted(roomID: roomID, messageID: messageID, seq: tombstone.seq, actorID: userID))
             return Message(tombstone)
         }
     }
@@ -227,14 +240,21 @@ public final class MessageService: Sendable {
             throw .validation(["emoji": problem])
         }
         let now = clock()
-        return try await write { [store] db in
+        return try await publishingWrite { [store] db, outbox in
             let record = try Self.liveMessage(id: messageID, roomID: roomID, store: store, db)
-            if adding {
-                try store.addReaction(messageID: messageID, userID: userID, emoji: emoji, now: now, db)
-            } else {
-                try store.removeReaction(messageID: messageID, userID: userID, emoji: emoji, db)
+            let changed =
+                adding
+                ? try store.addReaction(messageID: messageID, userID: userID, emoji: emoji, now: now, db)
+                : try store.removeReaction(messageID: messageID, userID: userID, emoji: emoji, db)
+            let message = try Self.messages([record], viewerID: userID, store: store, db)[0]
+            if changed {
+                outbox.post(
+                    .reactionChanged(
+                        ReactionChange(
+                            roomID: roomID, messageID: messageID, userID: userID, emoji: emoji, added: adding,
+                            reactions: message.withoutViewer.reactions)))
             }
-            return try Self.messages([record], viewerID: userID, store: store, db)[0]
+            return message
         }
     }
 
@@ -274,6 +294,17 @@ public final class MessageService: Sendable {
     func write<T: Sendable>(_ job: @escaping @Sendable (Database) throws -> T) async throws(ChatError) -> T {
         do {
             return try await writer.write(job)
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// A write whose job posts the events of its change, published once it committed (``RealtimeWrite``).
+    func publishingWrite<T: Sendable>(
+        _ job: @escaping @Sendable (Database, RealtimeWrite.Outbox) throws -> T
+    ) async throws(ChatError) -> T {
+        do {
+            return try await RealtimeWrite(writer: writer, events: events)(job)
         } catch {
             throw map(error)
         }

@@ -11,6 +11,19 @@ struct RoomDatabase: Sendable {
     let writer: DatabaseWriter
     let readers: DatabaseReaderPool
     let logger: Logger
+    /// Where the events of committed changes go.
+    let events: any PubSub
+
+    /// A write whose job posts the events of its change, published once it committed (``RealtimeWrite``).
+    func write<T: Sendable>(
+        _ job: @escaping @Sendable (Database, RealtimeWrite.Outbox) throws -> T
+    ) async throws(ChatError) -> T {
+        do {
+            return try await RealtimeWrite(writer: writer, events: events)(job)
+        } catch {
+            throw Self.map(error, logger)
+        }
+    }
 
     func write<T: Sendable>(_ job: @escaping @Sendable (Database) throws -> T) async throws(ChatError) -> T {
         do {

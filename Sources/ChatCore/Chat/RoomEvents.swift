@@ -6,9 +6,11 @@ struct RoomEvent: Sendable, Equatable {
     var content: String
 
     /// Appends it to the room's timeline, inside the caller's writer job (so in the same transaction as
-    /// the change it records), with the room's next seq.
-    func append(roomID: Int64, now: Int64, _ db: Database) throws {
-        try MessageStore().appendSystemMessage(roomID: roomID, event: record, content: content, now: now, db)
+    /// the change it records), with the room's next seq, and posts it as a new message.
+    func append(roomID: Int64, now: Int64, _ db: Database, _ outbox: RealtimeWrite.Outbox) throws {
+        let record = try MessageStore().appendSystemMessage(
+            roomID: roomID, event: record, content: content, now: now, db)
+        outbox.post(.messageCreated(Message(record), origin: nil))
     }
 
     /// Names beyond this many are summarized as "and N others": a sentence about 10,000 new members

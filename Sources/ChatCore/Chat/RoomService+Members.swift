@@ -25,7 +25,7 @@ extension RoomService {
         guard ids.count <= policy.maxRoomMembers else { throw .conflict(code: "room_full") }
         let now = clock()
         let maximum = policy.maxRoomMembers
-        let (records, added) = try await database.write { [rooms, accounts] db in
+        let (records, added) = try await database.write { [rooms, accounts] db, outbox in
             let (room, member) = try Self.groupMembership(roomID, userID, rooms, db)
             guard RoomRole(member.role).canManage else { throw ChatError.forbidden }
             let existing = try rooms.memberIDs(roomID: roomID, among: ids, db)
@@ -34,8 +34,9 @@ extension RoomService {
             guard room.memberCount + newIDs.count <= maximum else { throw ChatError.conflict(code: "room_full") }
             if !newIDs.isEmpty {
                 try rooms.insertMembers(roomID: roomID, userIDs: newIDs, role: .member, now: now, db)
+                outbox.post(.membersAdded(roomID: roomID, kind: .group, userIDs: newIDs))
                 let actor = try Self.user(userID, accounts, db)
-                try RoomEvent.membersAdded(by: actor, newUsers).append(roomID: roomID, now: now, db)
+                try RoomEvent.membersAdded(by: actor, newUsers).append(roomID: roomID, now: now, db, outbox)
             }
             return (try rooms.members(roomID: roomID, db), newIDs)
         }
@@ -59,11 +60,11 @@ extension RoomService {
     /// the owner or another admin.
     public func removeMember(roomID: Int64, userID: Int64, memberID: Int64) async throws(ChatError) {
         let now = clock()
-        let changed = try await database.write { [rooms, accounts] db -> [Int64] in
+        let changed = try await database.write { [rooms, accounts] db, outbox -> [Int64] in
             let (_, member) = try Self.groupMembership(roomID, userID, rooms, db)
             let actor = try Self.user(userID, accounts, db)
             if memberID == userID {
-                return try Self.leave(member, actor: actor, now: now, rooms, accounts, db)
+                return try Self.leave(member, actor: actor, now: now, rooms, accounts, db, outbox)
             }
             let actorRole = RoomRole(member.role)
             guard actorRole.canManage else { throw ChatError.forbidden }
@@ -73,7 +74,9 @@ extension RoomService {
             guard actorRole == .owner || target.role == .member else { throw ChatError.forbidden }
             try rooms.deleteMember(roomID: roomID, userID: memberID, db)
             let removed = try Self.user(memberID, accounts, db)
-            try RoomEvent.memberRemoved(by: actor, removed).append(roomID: roomID, now: now, db)
+            try RoomEvent.memberRemoved(by: actor, removed).append(roomID: roomID, now: now, db, outbox)
+            // After the system message, so the removed member's connections see why.
+            outbox.post(.membersRemoved(roomID: roomID, userIDs: [memberID], reason: "removed"))
             return [memberID]
         }
         for id in changed {
@@ -86,10 +89,10 @@ extension RoomService {
     /// Direct rooms stay (the peer keeps the history, shown as from a deleted user).
     public func leaveAllGroups(userID: Int64) async throws(ChatError) {
         let now = clock()
-        let changed = try await database.write { [rooms, accounts] db -> [(roomID: Int64, userIDs: [Int64])] in
+        let changed = try await database.write { [rooms, accounts] db, outbox -> [(roomID: Int64, userIDs: [Int64])] in
             let actor = try Self.user(userID, accounts, db)
             return try rooms.groupMemberships(userID: userID, db).map { member in
-                (member.roomID, try Self.leave(member, actor: actor, now: now, rooms, accounts, db))
+                (member.roomID, try Self.leave(member, actor: actor, now: now, rooms, accounts, db, outbox))
             }
         }
         for (roomID, userIDs) in changed {
@@ -100,17 +103,18 @@ extension RoomService {
     /// The caller leaves; an owner hands over first. Returns the users whose membership changed.
     private static func leave(
         _ member: RoomMemberRecord, actor: UserRecord, now: Int64, _ rooms: RoomStore, _ accounts: AccountStore,
-        _ db: Database
+        _ db: Database, _ outbox: RealtimeWrite.Outbox
     ) throws -> [Int64] {
         let roomID = member.roomID
         // Deleted first: the room may hold one owner only, and the heir is promoted below.
         try rooms.deleteMember(roomID: roomID, userID: member.userID, db)
-        try RoomEvent.memberLeft(actor).append(roomID: roomID, now: now, db)
+        outbox.post(.membersRemoved(roomID: roomID, userIDs: [member.userID], reason: "left"))
+        try RoomEvent.memberLeft(actor).append(roomID: roomID, now: now, db, outbox)
         guard member.role == .owner, let heir = try rooms.successor(roomID: roomID, excluding: member.userID, db)
         else { return [member.userID] }
         try rooms.setRole(roomID: roomID, userID: heir.userID, role: .owner, db)
         let heirUser = try user(heir.userID, accounts, db)
-        try RoomEvent.ownerChanged(from: actor, to: heirUser).append(roomID: roomID, now: now, db)
+        try RoomEvent.ownerChanged(from: actor, to: heirUser).append(roomID: roomID, now: now, db, outbox)
         return [member.userID, heir.userID]
     }
 
@@ -125,7 +129,7 @@ extension RoomService {
     ) async throws(ChatError) -> RoomMember {
         guard role != .owner else { throw .validation(["role": "must be admin or member"]) }
         let now = clock()
-        let record = try await database.write { [rooms, accounts] db in
+        let record = try await database.write { [rooms, accounts] db, outbox in
             let (_, member) = try Self.groupMembership(roomID, userID, rooms, db)
             guard member.role == .owner else { throw ChatError.forbidden }
             guard memberID != userID else { throw ChatError.validation(["user_id": "cannot change your own role"]) }
@@ -135,7 +139,7 @@ extension RoomService {
             guard RoomRole(target.member.role) != role else { return target }
             try rooms.setRole(roomID: roomID, userID: memberID, role: role.record, db)
             let actor = try Self.user(userID, accounts, db)
-            try RoomEvent.roleChanged(by: actor, of: target.user, to: role).append(roomID: roomID, now: now, db)
+            try RoomEvent.roleChanged(by: actor, of: target.user, to: role).append(roomID: roomID, now: now, db, outbox)
             var updated = target
             updated.member.role = role.record
             return updated

@@ -28,12 +28,13 @@ public final class RoomService: Sendable {
     /// - Parameters:
     ///   - access: told about every change of membership, so cached access checks follow at once.
     ///   - clock: the current time in unix milliseconds; the system clock by default.
+    ///   - events: told of every committed change (system messages, members added and removed).
     public init(
         writer: DatabaseWriter, readers: DatabaseReaderPool, access: RoomAccess, policy: ChatPolicy = ChatPolicy(),
-        clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
+        events: any PubSub = LocalPubSub(), clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
     ) {
         precondition(policy.maxRoomMembers >= 2, "a room must hold at least two members")
-        database = RoomDatabase(writer: writer, readers: readers, logger: Logger("rooms"))
+        database = RoomDatabase(writer: writer, readers: readers, logger: Logger("rooms"), events: events)
         self.access = access
         self.policy = policy
         self.clock = clock
@@ -52,7 +53,7 @@ public final class RoomService: Sendable {
         let now = clock()
         let policy = policy
         // Nothing to invalidate afterwards: only positive memberships are cached, and new ones had none.
-        return try await database.write { [rooms, social, accounts] db in
+        return try await database.write { [rooms, social, accounts] db, outbox in
             _ = try SocialService.reachableUser(
                 peerID, from: userID, callerBlocked: .notAllowed, accounts: accounts, social: social, db)
             if let existing = try rooms.directRoom(between: userID, peerID, db) {
@@ -62,6 +63,7 @@ public final class RoomService: Sendable {
                 throw ChatError.notAllowed
             }
             let (room, created) = try rooms.findOrCreateDirectRoom(createdBy: userID, peer: peerID, now: now, db)
+            if created { outbox.post(.membersAdded(roomID: room.id, kind: .direct, userIDs: [userID, peerID])) }
             return DirectRoomResult(room: try Self.view(room.id, for: userID, rooms, db), created: created)
         }
     }
@@ -87,14 +89,16 @@ public final class RoomService: Sendable {
         let others = Self.unique(memberIDs).filter { $0 != userID }
         guard others.count < policy.maxRoomMembers else { throw .conflict(code: "room_full") }
         let now = clock()
-        return try await database.write { [rooms, accounts] db in
+        return try await database.write { [rooms, accounts] db, outbox in
             guard let creator = try accounts.user(id: userID, db), !creator.isDeleted else { throw ChatError.notFound }
             let added = try Self.addableUsers(others, by: userID, field: "member_ids", rooms, db)
             let room = try rooms.insertGroupRoom(name: name, topic: topic, ownerID: userID, now: now, db)
             try rooms.insertMembers(roomID: room.id, userIDs: others, role: .member, now: now, db)
-            try RoomEvent.roomCreated(by: creator, name: name).append(roomID: room.id, now: now, db)
+            // Subscribed first, so the members' connections get the system messages that follow.
+            outbox.post(.membersAdded(roomID: room.id, kind: .group, userIDs: [userID] + others))
+            try RoomEvent.roomCreated(by: creator, name: name).append(roomID: room.id, now: now, db, outbox)
             if !added.isEmpty {
-                try RoomEvent.membersAdded(by: creator, added).append(roomID: room.id, now: now, db)
+                try RoomEvent.membersAdded(by: creator, added).append(roomID: room.id, now: now, db, outbox)
             }
             return try Self.view(room.id, for: userID, rooms, db)
         }
@@ -115,7 +119,7 @@ public final class RoomService: Sendable {
         fields["topic"] = topic.flatMap(RoomValidation.topicError)
         guard fields.isEmpty else { throw .validation(fields) }
         let now = clock()
-        return try await database.write { [rooms, accounts] db in
+        return try await database.write { [rooms, accounts] db, outbox in
             let (room, member) = try Self.groupMembership(roomID, userID, rooms, db)
             guard RoomRole(member.role).canManage else { throw ChatError.forbidden }
             let newName = name.flatMap { $0 == room.name ? nil : $0 }
@@ -124,10 +128,10 @@ public final class RoomService: Sendable {
                 let actor = try Self.user(userID, accounts, db)
                 try rooms.updateRoom(id: roomID, name: newName, topic: newTopic, now: now, db)
                 if let newName {
-                    try RoomEvent.renamed(by: actor, to: newName).append(roomID: roomID, now: now, db)
+                    try RoomEvent.renamed(by: actor, to: newName).append(roomID: roomID, now: now, db, outbox)
                 }
                 if let newTopic {
-                    try RoomEvent.topicChanged(by: actor, to: newTopic).append(roomID: roomID, now: now, db)
+                    try RoomEvent.topicChanged(by: actor, to: newTopic).append(roomID: roomID, now: now, db, outbox)
                 }
             }
             return try Self.view(roomID, for: userID, rooms, db)
@@ -139,10 +143,12 @@ public final class RoomService: Sendable {
     /// Throws ``ChatError/notFound`` for a non-member, ``ChatError/validation(_:)`` for a direct room,
     /// ``ChatError/forbidden`` for anyone but the owner.
     public func deleteRoom(id roomID: Int64, userID: Int64) async throws(ChatError) {
-        try await database.write { [rooms] db in
+        try await database.write { [rooms] db, outbox in
             let (_, member) = try Self.groupMembership(roomID, userID, rooms, db)
             guard member.role == .owner else { throw ChatError.forbidden }
+            let memberIDs = try rooms.memberIDs(roomID: roomID, db)
             try rooms.deleteRoom(id: roomID, db)
+            outbox.post(.membersRemoved(roomID: roomID, userIDs: memberIDs, reason: "deleted"))
         }
         access.invalidate(roomID: roomID)
     }
@@ -153,6 +159,11 @@ public final class RoomService: Sendable {
     public func rooms(userID: Int64) async throws(ChatError) -> [Room] {
         let summaries = try await database.read { [rooms] db in try rooms.roomSummaries(userID: userID, db) }
         return summaries.map(Room.init)
+    }
+
+    /// The ids of all the user's rooms (what a realtime connection subscribes to).
+    public func roomIDs(userID: Int64) async throws(ChatError) -> [Int64] {
+        try await database.read { [rooms] db in try rooms.roomIDs(userID: userID, db) }
     }
 
     /// One of the caller's rooms; ``ChatError/notFound`` if they are not a member.

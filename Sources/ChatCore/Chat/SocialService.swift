@@ -20,12 +20,14 @@ public final class SocialService: Sendable {
 
     /// - Parameters:
     ///   - access: told about every block and unblock, so cached block checks follow at once.
+    ///   - events: told of requests sent, accepted and cancelled, and friendships ended. Rejections and blocks
+    ///     are not announced: the other side must not learn of them.
     ///   - clock: the current time in unix milliseconds; the system clock by default.
     public init(
-        writer: DatabaseWriter, readers: DatabaseReaderPool, access: RoomAccess,
+        writer: DatabaseWriter, readers: DatabaseReaderPool, access: RoomAccess, events: any PubSub = LocalPubSub(),
         clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
     ) {
-        database = RoomDatabase(writer: writer, readers: readers, logger: Logger("social"))
+        database = RoomDatabase(writer: writer, readers: readers, logger: Logger("social"), events: events)
         self.access = access
         self.clock = clock
     }
@@ -44,7 +46,7 @@ public final class SocialService: Sendable {
     {
         guard userID != targetID else { throw .validation(["user_id": "cannot be yourself"]) }
         let now = clock()
-        return try await database.write { [social, accounts] db in
+        return try await database.write { [social, accounts] db, outbox in
             let target = try Self.reachableUser(
                 targetID, from: userID, callerBlocked: .conflict(code: "blocked"), accounts: accounts, social: social,
                 db)
@@ -56,9 +58,12 @@ public final class SocialService: Sendable {
                 guard pending.fromUserID == targetID else { throw ChatError.conflict(code: "request_pending") }
                 try social.deleteFriendRequest(id: pending.id, db)
                 let friendship = try social.insertFriendship(userID, targetID, since: now, db)
+                outbox.post(
+                    .friendRequestAccepted(FriendNotice(requestID: pending.id, actorID: userID, recipientID: targetID)))
                 return .accepted(Friend(user: User(target), since: friendship.since))
             }
             let request = try social.insertFriendRequest(from: userID, to: targetID, now: now, db)
+            outbox.post(.friendRequest(FriendNotice(requestID: request.id, actorID: userID, recipientID: targetID)))
             return .pending(
                 FriendRequest(id: request.id, from: User(caller), to: User(target), createdAt: request.createdAt))
         }
@@ -99,12 +104,13 @@ public final class SocialService: Sendable {
     /// them, or its sender is now deleted or disabled.
     public func acceptFriendRequest(id: Int64, userID: Int64) async throws(ChatError) -> Friend {
         let now = clock()
-        return try await database.write { [social, accounts] db in
+        return try await database.write { [social, accounts] db, outbox in
             guard let request = try social.friendRequest(id: id, db), request.toUserID == userID,
                 let sender = try accounts.user(id: request.fromUserID, db), !sender.isDeleted, !sender.isDisabled
             else { throw ChatError.notFound }
             try social.deleteFriendRequest(id: id, db)
             let friendship = try social.insertFriendship(userID, sender.id, since: now, db)
+            outbox.post(.friendRequestAccepted(FriendNotice(requestID: id, actorID: userID, recipientID: sender.id)))
             return Friend(user: User(sender), since: friendship.since)
         }
     }
@@ -112,22 +118,28 @@ public final class SocialService: Sendable {
     /// Declines a request sent to `userID`; the sender is not told. ``ChatError/notFound`` if there is no
     /// such pending request to them.
     public func rejectFriendRequest(id: Int64, userID: Int64) async throws(ChatError) {
-        try await deleteRequest(id: id) { $0.toUserID == userID }
+        try await deleteRequest(id: id, announce: false) { $0.toUserID == userID }
     }
 
     /// Withdraws a request `userID` sent. ``ChatError/notFound`` if there is no such pending request from them.
     public func cancelFriendRequest(id: Int64, userID: Int64) async throws(ChatError) {
-        try await deleteRequest(id: id) { $0.fromUserID == userID }
+        try await deleteRequest(id: id, announce: true) { $0.fromUserID == userID }
     }
 
+    /// Deletes a pending request if `allowed`; `announce` tells its addressee it was withdrawn.
     private func deleteRequest(
-        id: Int64, allowed: @escaping @Sendable (FriendRequestRecord) -> Bool
+        id: Int64, announce: Bool, allowed: @escaping @Sendable (FriendRequestRecord) -> Bool
     ) async throws(ChatError) {
-        try await database.write { [social] db in
+        try await database.write { [social] db, outbox in
             guard let request = try social.friendRequest(id: id, db), allowed(request) else {
                 throw ChatError.notFound
             }
             try social.deleteFriendRequest(id: id, db)
+            if announce {
+                outbox.post(
+                    .friendRequestCancelled(
+                        FriendNotice(requestID: id, actorID: request.fromUserID, recipientID: request.toUserID)))
+            }
         }
     }
 
@@ -141,7 +153,11 @@ public final class SocialService: Sendable {
 
     /// Ends a friendship (either side may). ``ChatError/notFound`` if they are not friends.
     public func unfriend(userID: Int64, friendID: Int64) async throws(ChatError) {
-        let removed = try await database.write { [social] db in try social.deleteFriendship(userID, friendID, db) }
+        let removed = try await database.write { [social] db, outbox in
+            let removed = try social.deleteFriendship(userID, friendID, db)
+            if removed { outbox.post(.friendRemoved(userID: userID, otherID: friendID)) }
+            return removed
+        }
         guard removed else { throw .notFound }
     }
 

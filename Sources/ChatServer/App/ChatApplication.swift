@@ -15,6 +15,11 @@ public final class ChatApplication: Sendable {
     let workers: WorkerPool
     let server: HTTPServer
     let accounts: AccountService
+    /// Realtime: committed changes travel from the services through `events` to the hub, which fans them out
+    /// to WebSocket connections; presence follows the hub's connections.
+    let events: any PubSub
+    let hub: RealtimeHub
+    let presence: PresenceService
     private let maintenance: Task<Void, Never>
     private let logger = Logger("chat")
 
@@ -44,17 +49,26 @@ public final class ChatApplication: Sendable {
             Logger("chat").warn("revoked tokens not loaded", ["error": String(describing: error)])
         }
         self.accounts = accounts
+        let events = LocalPubSub()
+        let tracker = PresenceTracker(grace: settings.realtime.presenceGrace)
+        presence = PresenceService(tracker: tracker, writer: writer, readers: readers, events: events)
+        hub = RealtimeHub(
+            events: events, encoder: RealtimeFrameEncoder(), presence: tracker,
+            typingTimeout: settings.realtime.typingTimeout)
+        hub.start()
+        self.events = events
         server = HTTPServer(
             configuration: settings.httpServerConfiguration,
             responder: Self.responder(
                 settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
-                webSocketEchoPath: webSocketEchoPath))
+                realtime: (events, hub, presence), webSocketEchoPath: webSocketEchoPath))
         maintenance = Self.startMaintenance(accounts: accounts)
     }
 
     private static func responder(
         settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
-        accounts: AccountService, webSocketEchoPath: String?
+        accounts: AccountService, realtime: (events: any PubSub, hub: RealtimeHub, presence: PresenceService),
+        webSocketEchoPath: String?
     ) -> any Responder {
         var router = Router()
         if let path = webSocketEchoPath, !path.isEmpty {
@@ -69,7 +83,10 @@ public final class ChatApplication: Sendable {
                 maxEntries: limits.maxEntries))
         let access = RoomAccess(readers: readers, capacity: settings.cache.users)
         let policy = settings.chatPolicy
-        let rooms = RoomService(writer: writer, readers: readers, access: access, policy: policy)
+        let events = realtime.events
+        let rooms = RoomService(writer: writer, readers: readers, access: access, policy: policy, events: events)
+        let messages = MessageService(
+            writer: writer, readers: readers, access: access, policy: policy, events: events)
         AccountRoutes(
             service: accounts,
             rooms: rooms,
@@ -81,12 +98,15 @@ public final class ChatApplication: Sendable {
                 capacity: limits.registerPerHour, refillPerSecond: Double(limits.registerPerHour) / 3600,
                 maxEntries: limits.maxEntries)
         ).register(in: &router)
-        SocialRoutes(social: SocialService(writer: writer, readers: readers, access: access), auth: auth)
-            .register(in: &router)
-        RoomRoutes(
-            rooms: rooms,
-            messages: MessageService(writer: writer, readers: readers, access: access, policy: policy),
-            auth: auth
+        SocialRoutes(
+            social: SocialService(writer: writer, readers: readers, access: access, events: events), auth: auth
+        ).register(in: &router)
+        RoomRoutes(rooms: rooms, messages: messages, auth: auth).register(in: &router)
+        RealtimeRoutes(
+            context: RealtimeContext(
+                hub: realtime.hub, messages: messages, rooms: rooms, accounts: accounts, settings: settings.realtime),
+            tickets: WebSocketTickets(ttl: settings.realtime.ticketTTL.milliseconds),
+            presence: realtime.presence, auth: auth, allowedOrigins: settings.cors.allowedOrigins
         ).register(in: &router)
         if let directory = settings.server.staticDir, !directory.isEmpty {
             StaticRoutes(handler: StaticFileHandler(root: directory), workers: workers).register(in: &router)
@@ -144,6 +164,9 @@ public final class ChatApplication: Sendable {
     /// are committed first).
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        // Users still online are "last seen" now: after a restart, presence starts from there.
+        let presence = self.presence
+        try? runBlocking { await presence.stampOnlineUsers(at: AccountService.systemClock()) }
         maintenance.cancel()
         workers.shutdown()
         readers.close()

@@ -15,7 +15,7 @@ extension Settings {
 
     /// The HTTP layer's view of `[server]` and `[http]`.
     var httpServerConfiguration: HTTPServerConfiguration {
-        HTTPServerConfiguration(
+        var configuration = HTTPServerConfiguration(
             address: SocketAddress(
                 host: server.listen.host, port: Int(server.listen.port), family: server.listen.isIPv6 ? .v6 : .v4),
             loops: server.eventLoopCount,
@@ -27,6 +27,8 @@ extension Settings {
             idleTimeout: http.idleTimeout.milliseconds,
             responseTimeout: http.responseTimeout.milliseconds,
             shutdownTimeout: server.shutdownTimeout.milliseconds)
+        configuration.webSocketPingInterval = realtime.pingInterval.milliseconds
+        return configuration
     }
 }
 

@@ -169,6 +169,37 @@ extension Settings {
         SettingDefinition("cache.users") { settings, text throws(SettingValueError) in
             settings.cache.users = try SettingValue.integer(text, in: 16...10_000_000)
         },
+
+        SettingDefinition("realtime.max_message_bytes") { settings, text throws(SettingValueError) in
+            settings.realtime.maxMessageBytes = try SettingValue.size(text, in: 1024...(64 << 20))
+        },
+        SettingDefinition("realtime.max_outbound_bytes") { settings, text throws(SettingValueError) in
+            settings.realtime.maxOutboundBytes = try SettingValue.size(text, in: 4096...(1 << 30))
+        },
+        SettingDefinition("realtime.ping_interval") { settings, text throws(SettingValueError) in
+            settings.realtime.pingInterval = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("realtime.messages_per_second") { settings, text throws(SettingValueError) in
+            settings.realtime.messagesPerSecond = try SettingValue.integer(text, in: 1...1_000_000)
+        },
+        SettingDefinition("realtime.messages_burst") { settings, text throws(SettingValueError) in
+            settings.realtime.messagesBurst = try SettingValue.integer(text, in: 1...1_000_000)
+        },
+        SettingDefinition("realtime.presence_grace") { settings, text throws(SettingValueError) in
+            settings.realtime.presenceGrace = try SettingValue.duration(text)
+        },
+        SettingDefinition("realtime.typing_timeout") { settings, text throws(SettingValueError) in
+            settings.realtime.typingTimeout = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("realtime.resume_max") { settings, text throws(SettingValueError) in
+            settings.realtime.resumeMax = try SettingValue.integer(text, in: 1...100_000)
+        },
+        SettingDefinition("realtime.ticket_ttl") { settings, text throws(SettingValueError) in
+            settings.realtime.ticketTTL = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("realtime.auth_grace") { settings, text throws(SettingValueError) in
+            settings.realtime.authGrace = try SettingValue.duration(text)
+        },
     ]
 
     static let definitionsByKey: [String: SettingDefinition] = Dictionary(

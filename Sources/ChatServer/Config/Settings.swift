@@ -21,6 +21,7 @@ public struct Settings: Sendable, Equatable {
     public var security = Security()
     public var chat = Chat()
     public var cache = Cache()
+    public var realtime = Realtime()
 
     public init() {}
 
@@ -176,6 +177,32 @@ public struct Settings: Sendable, Equatable {
     public struct Cache: Sendable, Equatable {
         /// `cache.users`: entries in the in-process cache of users and sessions.
         public var users = 10_000
+
+        public init() {}
+    }
+
+    /// `[realtime]`: the WebSocket endpoint `/ws` and its protocol (docs/realtime-protocol.md).
+    public struct Realtime: Sendable, Equatable {
+        /// `realtime.max_message_bytes`: largest client message; larger ones close the connection with 1009.
+        public var maxMessageBytes = 65_536
+        /// `realtime.max_outbound_bytes`: bytes waiting to be sent before a slow consumer is closed with 1013.
+        public var maxOutboundBytes = 1_048_576
+        /// `realtime.ping_interval`: a quiet connection is pinged this often, and closed after two silent ones.
+        public var pingInterval: Duration = .seconds(30)
+        /// `realtime.messages_per_second`: client messages per connection, sustained.
+        public var messagesPerSecond = 20
+        /// `realtime.messages_burst`: client messages per connection in a burst.
+        public var messagesBurst = 40
+        /// `realtime.presence_grace`: how long a user stays online after their last connection closed.
+        public var presenceGrace: Duration = .seconds(10)
+        /// `realtime.typing_timeout`: how long `is_typing: true` lasts without a refresh.
+        public var typingTimeout: Duration = .seconds(6)
+        /// `realtime.resume_max`: most messages replayed per room by RESUME.
+        public var resumeMax = 500
+        /// `realtime.ticket_ttl`: how long a WebSocket ticket stays valid.
+        public var ticketTTL: Duration = .seconds(30)
+        /// `realtime.auth_grace`: after the access token expired, how long the connection waits for AUTH.
+        public var authGrace: Duration = .seconds(10)
 
         public init() {}
     }

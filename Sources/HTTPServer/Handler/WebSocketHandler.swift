@@ -14,17 +14,17 @@ public protocol WebSocketHandler: AnyObject {
 }
 
 /// What a `101 Switching Protocols` response carries: how to make the handler once the upgrade is written.
-/// The closure runs on the event loop that owns the connection.
+/// The closure runs on the event loop that owns the connection, and is given that loop.
 public struct WebSocketUpgrade: Sendable {
     /// Largest message accepted from the client; larger ones close with 1009.
     public let maxMessageBytes: Int
     /// Bytes that may wait to be sent before the connection is closed with 1013 (a slow consumer).
     public let maxOutboundBytes: Int
-    public let makeHandler: @Sendable () -> any WebSocketHandler
+    public let makeHandler: @Sendable (EventLoop) -> any WebSocketHandler
 
     public init(
         maxMessageBytes: Int = 1 << 20, maxOutboundBytes: Int = 1 << 20,
-        makeHandler: @escaping @Sendable () -> any WebSocketHandler
+        makeHandler: @escaping @Sendable (EventLoop) -> any WebSocketHandler
     ) {
         self.maxMessageBytes = maxMessageBytes
         self.maxOutboundBytes = maxOutboundBytes

@@ -254,6 +254,18 @@ public struct RoomStore: Sendable {
     }
 
     /// One member with their user row.
+    /// The ids of every room the user is a member of, direct and group.
+    public func roomIDs(userID: Int64, _ db: Database) throws -> [Int64] {
+        try db.query("SELECT room_id FROM room_members WHERE user_id = ?", [.integer(userID)])
+            .map { try RowReader(row: $0, table: "room_members").integer(0) }
+    }
+
+    /// The ids of the room's members.
+    public func memberIDs(roomID: Int64, _ db: Database) throws -> [Int64] {
+        try db.query("SELECT user_id FROM room_members WHERE room_id = ?", [.integer(roomID)])
+            .map { try RowReader(row: $0, table: "room_members").integer(0) }
+    }
+
     /// The user's memberships in group rooms (not direct ones), oldest room first.
     public func groupMemberships(userID: Int64, _ db: Database) throws -> [RoomMemberRecord] {
         try db.query(
