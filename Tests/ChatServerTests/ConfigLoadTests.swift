@@ -341,6 +341,9 @@ private func loadError(
                 "security.trusted_proxies",
                 "chat.dm_policy", "chat.max_room_members", "chat.max_message_bytes", "chat.history_page_max",
                 "cache.users",
+                "realtime.max_message_bytes", "realtime.max_outbound_bytes", "realtime.ping_interval",
+                "realtime.messages_per_second", "realtime.messages_burst", "realtime.presence_grace",
+                "realtime.typing_timeout", "realtime.resume_max", "realtime.ticket_ttl", "realtime.auth_grace",
             ])
         #expect(Set(Settings.keys).count == Settings.keys.count)
         #expect(Settings.key(forFlag: "listen") == "server.listen")
