@@ -469,7 +469,10 @@ final class HTTPConnection: Selectable {
         case .lingering(let deadline):
             if now >= deadline { close() }
         case .open:
-            if !output.isEmpty || bodyIsSending {
+            if let since = webSocket?.closingSince, now - since >= configuration.lingerTimeout {
+                // Our Close (RFC 6455 §7.1.2) went unanswered, or a slow consumer never caught up: done waiting.
+                close()
+            } else if !output.isEmpty || bodyIsSending {
                 // A reader that stopped reading (or vanished without a FIN) holds buffers and a slot.
                 if now - lastActivity >= configuration.idleTimeout { close() }
             } else if let session = webSocket {
@@ -580,23 +583,32 @@ final class HTTPConnection: Selectable {
         session.handler.closed(session.socket, code: code)
     }
 
-    /// Queues an encoded frame. A peer that lets more than its upgrade's `maxOutboundBytes` pile up is cut off
-    /// with 1013 (try again later): one slow consumer must not grow our memory or delay anyone else.
+    /// Queues an encoded frame, written at the end of the loop iteration together with any others queued in it.
+    ///
+    /// A peer that lets more than its upgrade's `maxOutboundBytes` pile up gets a Close with 1013 (try again
+    /// later) after what is queued, and the linger time to read it before the socket is closed: one slow
+    /// consumer must not grow our memory or delay anyone else. The frame that did not fit is dropped.
     func sendWebSocketFrame(_ frame: [UInt8]) {
         guard case .open = phase, let session = webSocket, !session.sentClose else { return }
         if output.readableCount + frame.count > session.maxOutboundBytes {
-            session.sentClose = true
             notifyClosed(session, code: WebSocketCloseCode.tryAgainLater)
-            close()
+            closeWebSocket(code: WebSocketCloseCode.tryAgainLater, reason: "too slow")
             return
         }
         output.append(frame)
-        flush()
+        guard !session.flushScheduled else { return }
+        session.flushScheduled = true
+        owner.loop.atIterationEnd { [self] in
+            session.flushScheduled = false
+            flush()
+        }
     }
 
+    /// Sends our Close (RFC 6455 §7.1.2) after what is queued; the peer has the linger time to answer.
     func closeWebSocket(code: UInt16, reason: String) {
         guard case .open = phase, let session = webSocket, !session.sentClose else { return }
         session.sentClose = true
+        session.closingSince = owner.now
         output.append(WebSocketFrameWriter.close(code: code, reason: reason))
         flush()
     }

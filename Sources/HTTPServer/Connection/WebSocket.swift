@@ -50,6 +50,10 @@ final class WebSocketSession {
     var notifiedClosed = false
     /// A ping we sent is unanswered (heartbeat).
     var pingOutstanding = false
+    /// When we sent our Close: the peer has the linger time to answer (and to read what was queued before it).
+    var closingSince: Int64?
+    /// A flush is scheduled for the end of the loop iteration (frames sent meanwhile share its write).
+    var flushScheduled = false
 
     init(parser: WebSocketFrameParser, handler: any WebSocketHandler, socket: WebSocket, maxOutboundBytes: Int) {
         self.parser = parser

@@ -36,6 +36,8 @@ public final class EventLoop: @unchecked Sendable {
     private var timers = TimerHeap()
     private var running = true
     private var exitHandlers: [() -> Void] = []
+    /// Work to run once the current iteration's events, tasks and timers are done (loop thread only).
+    private var iterationEnd: [() -> Void] = []
 
     public init(index: Int) throws {
         self.index = index
@@ -108,6 +110,11 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `task` at the end of the current iteration, after every event, task and timer of it: a connection
+    /// that gets many frames in one iteration (a burst of broadcasts) writes them with one syscall. Loop thread
+    /// only.
+    func atIterationEnd(_ task: @escaping () -> Void) { iterationEnd.append(task) }
+
     /// Runs `handler` once when the loop has stopped, on its thread.
     func onExit(_ handler: @escaping () -> Void) { exitHandlers.append(handler) }
 
@@ -161,6 +168,11 @@ public final class EventLoop: @unchecked Sendable {
             }
             runPendingTasks()
             runDueTimers()
+            while !iterationEnd.isEmpty {
+                let tasks = iterationEnd
+                iterationEnd.removeAll(keepingCapacity: true)
+                for task in tasks { task() }
+            }
             LogSystem.flush()
         }
         for handler in exitHandlers { handler() }
