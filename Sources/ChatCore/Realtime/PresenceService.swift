@@ -51,7 +51,8 @@ public final class PresenceService: Sendable {
                                 userID: change.userID, online: change.online,
                                 lastSeenAt: change.online ? nil : change.at, audience: audience)))
                 } catch {
-                    logger.warn("presence change not recorded", ["user_id": String(change.userID), "error": "\(error)"])
+                    logger.warn(
+                        "presence change not recorded", ["user_id": String(change.userID), "error": "\(error)"])
                 }
             }
         }

@@ -53,8 +53,9 @@ public struct ReactionChange: Sendable, Equatable {
     /// Counts only: `me` depends on the viewer and is false here.
     public var reactions: [ReactionSummary]
 
-    public init(roomID: Int64, messageID: Int64, userID: Int64, emoji: String, added: Bool, reactions: [ReactionSummary])
-    {
+    public init(
+        roomID: Int64, messageID: Int64, userID: Int64, emoji: String, added: Bool, reactions: [ReactionSummary]
+    ) {
         self.roomID = roomID
         self.messageID = messageID
         self.userID = userID

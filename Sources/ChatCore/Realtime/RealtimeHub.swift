@@ -214,7 +214,11 @@ public final class RealtimeHub: Sendable {
     }
 
     private func handle(_ event: RealtimeEvent) {
-        let recipients = state.withLock { state in Self.recipients(of: event, in: &state) }
+        var stoppedViewing: [(roomID: Int64, userID: Int64)] = []
+        let recipients = state.withLock { state in
+            Self.recipients(of: event, in: &state, stoppedViewing: &stoppedViewing)
+        }
+        for (roomID, userID) in stoppedViewing { self.stoppedViewing(roomID: roomID, userID: userID) }
         guard !recipients.isEmpty else { return }
         let delivery = RealtimeDelivery(kind: Self.kind(of: event), frame: encoder.frame(for: event))
         var lanes: [ObjectIdentifier: (lane: any RealtimeLane, subscribers: [any RealtimeSubscriber])] = [:]
@@ -242,8 +246,11 @@ public final class RealtimeHub: Sendable {
     }
 
     /// Who gets `event`, applying what it changes to the subscriptions first (members added are subscribed
-    /// before they hear of it; members removed hear of it, then are unsubscribed).
-    private static func recipients(of event: RealtimeEvent, in state: inout State) -> [any RealtimeSubscriber] {
+    /// before they hear of it; members removed hear of it, then are unsubscribed, and stop viewing the room:
+    /// `stoppedViewing` lists the users who no longer view it at all, for `USER_LEFT`).
+    private static func recipients(
+        of event: RealtimeEvent, in state: inout State, stoppedViewing: inout [(roomID: Int64, userID: Int64)]
+    ) -> [any RealtimeSubscriber] {
         switch event {
         case .messageCreated(let message, _), .messageUpdated(let message):
             return roomSubscribers(message.roomID, state)
@@ -274,7 +281,7 @@ public final class RealtimeHub: Sendable {
                 state.users[userID] = user
                 for subscriber in user.connections.values {
                     state.unsubscribe(subscriber.connectionID, from: roomID)
-                    _ = state.stopViewing(subscriber, roomID)
+                    if state.stopViewing(subscriber, roomID) { stoppedViewing.append((roomID, userID)) }
                 }
             }
             return told

@@ -29,8 +29,11 @@ final class TypingTracker: Sendable {
         self.timeout = timeout
     }
 
-    var timeoutInterval: DispatchTimeInterval { .milliseconds(Int(timeout.components.seconds * 1000)
-        + Int(timeout.components.attoseconds / 1_000_000_000_000_000)) }
+    var timeoutInterval: DispatchTimeInterval {
+        .milliseconds(
+            Int(timeout.components.seconds * 1000)
+                + Int(timeout.components.attoseconds / 1_000_000_000_000_000))
+    }
 
     /// Records a start (or refresh); `forward` tells whether viewers should hear it now.
     func start(roomID: Int64, userID: Int64, now: ContinuousClock.Instant) -> Start? {

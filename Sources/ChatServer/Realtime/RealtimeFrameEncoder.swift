@@ -24,10 +24,12 @@ struct RealtimeFrameEncoder: RealtimeEncoder {
                     reactions: change.reactions.map { ReactionCountJSON(emoji: $0.emoji, count: $0.count) }))
         case .readPosition(let roomID, let userID, let seq):
             return RealtimeEnvelope.frame(
-                "READ_RECEIPT", senderID: sender, data: ReadReceiptEventJSON(chat_room_id: roomID, user_id: userID, seq: seq))
+                "READ_RECEIPT", senderID: sender,
+                data: ReadReceiptEventJSON(chat_room_id: roomID, user_id: userID, seq: seq))
         case .typing(let roomID, let userID, let isTyping):
             return RealtimeEnvelope.frame(
-                "TYPING", senderID: sender, data: TypingEventJSON(chat_room_id: roomID, user_id: userID, is_typing: isTyping))
+                "TYPING", senderID: sender,
+                data: TypingEventJSON(chat_room_id: roomID, user_id: userID, is_typing: isTyping))
         case .viewer(let roomID, let userID, let joined):
             return RealtimeEnvelope.frame(
                 joined ? "USER_JOINED" : "USER_LEFT", senderID: sender,

@@ -325,7 +325,8 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
                     }
                 } catch {
                     lane.execute {
-                        self.finishResume(roomID: roomID, lastSeq: lastSeq, replay: [], complete: false, ref: request.id)
+                        self.finishResume(
+                            roomID: roomID, lastSeq: lastSeq, replay: [], complete: false, ref: request.id)
                     }
                     sendError(ref: request.id, error)
                 }
@@ -410,7 +411,8 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         case let error as ChatError:
             let answer = error.httpError
             sendError(
-                ref: ref, code: answer.code, message: answer.message, fields: answer.fields.isEmpty ? nil : answer.fields)
+                ref: ref, code: answer.code, message: answer.message,
+                fields: answer.fields.isEmpty ? nil : answer.fields)
         default:
             logger.error("realtime request failed", ["error": "\(error)"])
             sendError(ref: ref, code: "unavailable", message: "The server could not do that now; try again.")

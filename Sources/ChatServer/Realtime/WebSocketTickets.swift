@@ -33,7 +33,9 @@ final class WebSocketTickets: Sendable {
         tickets.withLock { tickets in
             if tickets.count >= maxEntries {
                 tickets = tickets.filter { $0.value.expiresAt > now }
-                if tickets.count >= maxEntries, let oldest = tickets.min(by: { $0.value.expiresAt < $1.value.expiresAt }) {
+                if tickets.count >= maxEntries,
+                    let oldest = tickets.min(by: { $0.value.expiresAt < $1.value.expiresAt })
+                {
                     tickets.removeValue(forKey: oldest.key)
                 }
             }

@@ -27,7 +27,9 @@ struct WebSocketEchoRoute {
             switch WebSocketHandshake.response(to: request) {
             case .success(var response):
                 response.body = .webSocket(
-                    WebSocketUpgrade(maxMessageBytes: maxMessageBytes, maxOutboundBytes: 2 * maxMessageBytes) { _ in Echo() }
+                    WebSocketUpgrade(maxMessageBytes: maxMessageBytes, maxOutboundBytes: 2 * maxMessageBytes) { _ in
+                        Echo()
+                    }
                 )
                 return .now(response)
             case .failure(let error):

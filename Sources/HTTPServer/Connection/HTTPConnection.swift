@@ -534,7 +534,8 @@ final class HTTPConnection: Selectable {
         exchange = nil
         let socket = WebSocket(connection: self, eventLoop: owner.loop)
         let session = WebSocketSession(
-            parser: WebSocketFrameParser(maxMessageBytes: upgrade.maxMessageBytes), handler: upgrade.makeHandler(owner.loop),
+            parser: WebSocketFrameParser(maxMessageBytes: upgrade.maxMessageBytes),
+            handler: upgrade.makeHandler(owner.loop),
             socket: socket, maxOutboundBytes: upgrade.maxOutboundBytes)
         webSocket = session
         lastActivity = owner.now
