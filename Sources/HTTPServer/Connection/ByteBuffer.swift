@@ -92,6 +92,17 @@ final class ByteBuffer {
     }
 
     /// Drops everything and, if the buffer grew large for one big message, shrinks it back.
+    /// When nothing is buffered and the storage is more than twice `target`, trades it for `target` bytes: what an
+    /// idle connection keeps (a WebSocket may stay idle for hours; 10,000 of them must not pin 16 KiB each).
+    func releaseIfIdle(keeping target: Int) {
+        guard isEmpty, capacity > 2 * target else { return }
+        readIndex = 0
+        writeIndex = 0
+        storage.deallocate()
+        capacity = max(target, 64)
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
     func reset(shrinkingTo limit: Int) {
         readIndex = 0
         writeIndex = 0

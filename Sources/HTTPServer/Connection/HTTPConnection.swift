@@ -60,6 +60,8 @@ final class HTTPConnection: Selectable {
 
     private static let readChunk = 16 * 1024
     private static let bufferBaseline = 4 * 1024
+    /// What each buffer of an idle WebSocket keeps: room for a typical event frame without growing.
+    private static let webSocketIdleBuffer = 1024
 
     init(descriptor: Int32, peer: SocketAddress?, owner: HTTPServerLoop, now: Int64) {
         self.descriptor = descriptor
@@ -162,6 +164,7 @@ final class HTTPConnection: Selectable {
                 }
             }
         }
+        if webSocket != nil { input.releaseIfIdle(keeping: Self.webSocketIdleBuffer) }
     }
 
     /// Parses and dispatches every complete request in the input buffer, then writes what was produced.
@@ -326,7 +329,11 @@ final class HTTPConnection: Selectable {
             }
             switch body {
             case .none:
-                output.reset(shrinkingTo: Self.bufferBaseline)
+                if webSocket != nil {
+                    output.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                } else {
+                    output.reset(shrinkingTo: Self.bufferBaseline)
+                }
                 if closeWhenFlushed && exchange == nil { startLingeringClose() }
                 return
             case .file(var region):
