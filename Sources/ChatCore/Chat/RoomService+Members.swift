@@ -34,7 +34,7 @@ extension RoomService {
             guard room.memberCount + newIDs.count <= maximum else { throw ChatError.conflict(code: "room_full") }
             if !newIDs.isEmpty {
                 try rooms.insertMembers(roomID: roomID, userIDs: newIDs, role: .member, now: now, db)
-                outbox.post(.membersAdded(roomID: roomID, kind: .group, userIDs: newIDs))
+                outbox.post(.membersAdded(roomID: roomID, kind: .group, userIDs: newIDs, actorID: userID))
                 let actor = try Self.user(userID, accounts, db)
                 try RoomEvent.membersAdded(by: actor, newUsers).append(roomID: roomID, now: now, db, outbox)
             }
@@ -76,7 +76,7 @@ extension RoomService {
             let removed = try Self.user(memberID, accounts, db)
             try RoomEvent.memberRemoved(by: actor, removed).append(roomID: roomID, now: now, db, outbox)
             // After the system message, so the removed member's connections see why.
-            outbox.post(.membersRemoved(roomID: roomID, userIDs: [memberID], reason: "removed"))
+            outbox.post(.membersRemoved(roomID: roomID, userIDs: [memberID], reason: "removed", actorID: userID))
             return [memberID]
         }
         for id in changed {
@@ -108,7 +108,8 @@ extension RoomService {
         let roomID = member.roomID
         // Deleted first: the room may hold one owner only, and the heir is promoted below.
         try rooms.deleteMember(roomID: roomID, userID: member.userID, db)
-        outbox.post(.membersRemoved(roomID: roomID, userIDs: [member.userID], reason: "left"))
+        outbox.post(
+            .membersRemoved(roomID: roomID, userIDs: [member.userID], reason: "left", actorID: member.userID))
         try RoomEvent.memberLeft(actor).append(roomID: roomID, now: now, db, outbox)
         guard member.role == .owner, let heir = try rooms.successor(roomID: roomID, excluding: member.userID, db)
         else { return [member.userID] }

@@ -63,7 +63,9 @@ public final class RoomService: Sendable {
                 throw ChatError.notAllowed
             }
             let (room, created) = try rooms.findOrCreateDirectRoom(createdBy: userID, peer: peerID, now: now, db)
-            if created { outbox.post(.membersAdded(roomID: room.id, kind: .direct, userIDs: [userID, peerID])) }
+            if created {
+                outbox.post(.membersAdded(roomID: room.id, kind: .direct, userIDs: [userID, peerID], actorID: userID))
+            }
             return DirectRoomResult(room: try Self.view(room.id, for: userID, rooms, db), created: created)
         }
     }
@@ -95,7 +97,7 @@ public final class RoomService: Sendable {
             let room = try rooms.insertGroupRoom(name: name, topic: topic, ownerID: userID, now: now, db)
             try rooms.insertMembers(roomID: room.id, userIDs: others, role: .member, now: now, db)
             // Subscribed first, so the members' connections get the system messages that follow.
-            outbox.post(.membersAdded(roomID: room.id, kind: .group, userIDs: [userID] + others))
+            outbox.post(.membersAdded(roomID: room.id, kind: .group, userIDs: [userID] + others, actorID: userID))
             try RoomEvent.roomCreated(by: creator, name: name).append(roomID: room.id, now: now, db, outbox)
             if !added.isEmpty {
                 try RoomEvent.membersAdded(by: creator, added).append(roomID: room.id, now: now, db, outbox)
@@ -148,7 +150,7 @@ public final class RoomService: Sendable {
             guard member.role == .owner else { throw ChatError.forbidden }
             let memberIDs = try rooms.memberIDs(roomID: roomID, db)
             try rooms.deleteRoom(id: roomID, db)
-            outbox.post(.membersRemoved(roomID: roomID, userIDs: memberIDs, reason: "deleted"))
+            outbox.post(.membersRemoved(roomID: roomID, userIDs: memberIDs, reason: "deleted", actorID: userID))
         }
         access.invalidate(roomID: roomID)
     }
@@ -161,9 +163,10 @@ public final class RoomService: Sendable {
         return summaries.map(Room.init)
     }
 
-    /// The ids of all the user's rooms (what a realtime connection subscribes to).
-    public func roomIDs(userID: Int64) async throws(ChatError) -> [Int64] {
-        try await database.read { [rooms] db in try rooms.roomIDs(userID: userID, db) }
+    /// The ids of all the user's rooms with the seq of each one's newest message (what a realtime connection
+    /// subscribes to, and the point from which it gets their messages live).
+    public func roomSeqs(userID: Int64) async throws(ChatError) -> [(roomID: Int64, lastSeq: Int64)] {
+        try await database.read { [rooms] db in try rooms.roomSeqs(userID: userID, db) }
     }
 
     /// One of the caller's rooms; ``ChatError/notFound`` if they are not a member.

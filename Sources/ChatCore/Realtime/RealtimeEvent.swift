@@ -17,10 +17,10 @@ public enum RealtimeEvent: Sendable, Equatable {
     /// A user's first connection started viewing a room (`joined`), or their last one stopped.
     case viewer(roomID: Int64, userID: Int64, joined: Bool)
     case presence(PresenceChange)
-    /// Users became members of a room (created, added, direct room opened).
-    case membersAdded(roomID: Int64, kind: RoomKind, userIDs: [Int64])
-    /// Users stopped being members of a room: `reason` is `removed`, `left` or `deleted`.
-    case membersRemoved(roomID: Int64, userIDs: [Int64], reason: String)
+    /// Users became members of a room (created, added, direct room opened) by `actorID`'s action.
+    case membersAdded(roomID: Int64, kind: RoomKind, userIDs: [Int64], actorID: Int64)
+    /// Users stopped being members of a room by `actorID`'s action: `reason` is `removed`, `left` or `deleted`.
+    case membersRemoved(roomID: Int64, userIDs: [Int64], reason: String, actorID: Int64)
     case friendRequest(FriendNotice)
     case friendRequestAccepted(FriendNotice)
     case friendRequestCancelled(FriendNotice)
@@ -30,12 +30,13 @@ public enum RealtimeEvent: Sendable, Equatable {
     /// The user whose action caused the event, if any: the envelope's `sender_id`.
     public var actorID: Int64? {
         switch self {
-        case .messageCreated(let message, _), .messageUpdated(let message): message.senderID
+        // A system message has no sender; the member whose action it records caused it.
+        case .messageCreated(let message, _), .messageUpdated(let message): message.senderID ?? message.event?.actorID
         case .messageDeleted(_, _, _, let actorID): actorID
         case .reactionChanged(let change): change.userID
         case .readPosition(_, let userID, _), .typing(_, let userID, _), .viewer(_, let userID, _): userID
         case .presence(let change): change.userID
-        case .membersAdded, .membersRemoved: nil
+        case .membersAdded(_, _, _, let actorID), .membersRemoved(_, _, _, let actorID): actorID
         case .friendRequest(let notice), .friendRequestAccepted(let notice), .friendRequestCancelled(let notice):
             notice.actorID
         case .friendRemoved(let userID, _): userID

@@ -14,10 +14,12 @@ import Synchronization
 /// to each recipient's lane (event loop) in one `execute` per lane. No per-recipient encoding, task or
 /// continuation; a slow connection only fills its own outbound buffer (the WebSocket layer closes it).
 ///
-/// **Initial subscription race.** Each user entry has a generation, bumped by every membership event for the
-/// user. A connection reads its rooms from the database after ``connect(_:)`` and subscribes only if the
-/// generation is still the one `connect` returned; otherwise it reads again. So a membership change that
-/// committed while it read is never lost or undone.
+/// **Initial subscription race.** ``connect(_:_:)`` registers the connection on the hub's queue, so every event
+/// published before it (say, of a room whose creation a client saw answered before connecting) is handled
+/// before the connection exists and never reaches it. Each user entry has a generation, bumped by every
+/// membership event for the user. A connection reads its rooms from the database after it is registered and
+/// subscribes only if the generation is still the one `connect` gave; otherwise it reads again. So a
+/// membership change that committed while it read is never lost or undone.
 public final class RealtimeHub: Sendable {
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "chat-realtime-hub")
@@ -90,16 +92,19 @@ public final class RealtimeHub: Sendable {
 
     // MARK: Connections
 
-    /// Registers a connection; returns the generation to pass to ``subscribe(_:to:ifGeneration:)``.
-    public func connect(_ subscriber: any RealtimeSubscriber) -> UInt64 {
-        let (generation, first) = state.withLock { state in
-            let first = state.users[subscriber.userID] == nil
-            state.users[subscriber.userID, default: UserEntry()].connections[subscriber.connectionID] = subscriber
-            state.connections[subscriber.connectionID] = ConnectionEntry()
-            return (state.users[subscriber.userID]?.generation ?? 0, first)
+    /// Registers a connection after the events published so far, then calls `registered` (on the hub's queue)
+    /// with the generation to pass to ``subscribe(_:to:ifGeneration:)``.
+    public func connect(_ subscriber: any RealtimeSubscriber, _ registered: @escaping @Sendable (UInt64) -> Void) {
+        queue.async { [self] in
+            let (generation, first) = state.withLock { state in
+                let first = state.users[subscriber.userID] == nil
+                state.users[subscriber.userID, default: UserEntry()].connections[subscriber.connectionID] = subscriber
+                state.connections[subscriber.connectionID] = ConnectionEntry()
+                return (state.users[subscriber.userID]?.generation ?? 0, first)
+            }
+            if first { presence?.connected(subscriber.userID) }
+            registered(generation)
         }
-        if first { presence?.connected(subscriber.userID) }
-        return generation
     }
 
     /// Subscribes a connection to its user's rooms, read after ``connect(_:)``; false (and nothing done) if a
@@ -120,8 +125,13 @@ public final class RealtimeHub: Sendable {
     }
 
     /// Forgets a closed connection: its subscriptions and views (other viewers hear `USER_LEFT` where it was the
-    /// user's last), and the user's presence when it was their last connection.
+    /// user's last), and the user's presence when it was their last connection. On the hub's queue, so after
+    /// the ``connect(_:_:)`` it undoes.
     public func disconnect(_ subscriber: any RealtimeSubscriber) {
+        queue.async { [self] in forget(subscriber) }
+    }
+
+    private func forget(_ subscriber: any RealtimeSubscriber) {
         let (left, last) = state.withLock { state -> ([Int64], Bool) in
             guard let entry = state.connections.removeValue(forKey: subscriber.connectionID) else { return ([], false) }
             for roomID in entry.rooms {
@@ -240,7 +250,7 @@ public final class RealtimeHub: Sendable {
         case .messageUpdated(let message): .room(roomID: message.roomID)
         case .messageDeleted(let roomID, _, _, _), .readPosition(let roomID, _, _): .room(roomID: roomID)
         case .reactionChanged(let change): .room(roomID: change.roomID)
-        case .membersRemoved(let roomID, _, _): .left(roomID: roomID)
+        case .membersRemoved(let roomID, _, _, _): .left(roomID: roomID)
         default: .other
         }
     }
@@ -262,7 +272,7 @@ public final class RealtimeHub: Sendable {
             return (state.viewers[roomID] ?? [:]).values.filter { $0.userID != userID }
         case .presence(let change):
             return state.subscribers(ofUsers: change.audience)
-        case .membersAdded(let roomID, _, let userIDs):
+        case .membersAdded(let roomID, _, let userIDs, _):
             for userID in userIDs {
                 guard var user = state.users[userID] else { continue }
                 user.generation &+= 1
@@ -273,7 +283,7 @@ public final class RealtimeHub: Sendable {
                 }
             }
             return state.subscribers(ofUsers: userIDs)
-        case .membersRemoved(let roomID, let userIDs, _):
+        case .membersRemoved(let roomID, let userIDs, _, _):
             let told = state.subscribers(ofUsers: userIDs)
             for userID in userIDs {
                 guard var user = state.users[userID] else { continue }

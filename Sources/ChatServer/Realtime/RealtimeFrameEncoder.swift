@@ -40,10 +40,10 @@ struct RealtimeFrameEncoder: RealtimeEncoder {
                 data: PresenceJSON(
                     user_id: change.userID, status: change.online ? "online" : "offline",
                     last_seen_at: change.lastSeenAt))
-        case .membersAdded(let roomID, let kind, _):
+        case .membersAdded(let roomID, let kind, _, _):
             return RealtimeEnvelope.frame(
                 "ROOM_ADDED", senderID: sender, data: RoomAddedJSON(chat_room_id: roomID, kind: kind.rawValue))
-        case .membersRemoved(let roomID, _, let reason):
+        case .membersRemoved(let roomID, _, let reason, _):
             return RealtimeEnvelope.frame(
                 "ROOM_REMOVED", senderID: sender, data: RoomRemovedJSON(chat_room_id: roomID, reason: reason))
         case .friendRequest(let notice):

@@ -33,6 +33,23 @@ struct RealtimeRequest {
     private struct Header: Decodable {
         let type: String?
         let id: RawID?
+        let data: DataShape?
+    }
+
+    /// Whether `data` is an object (null counts as absent).
+    private struct DataShape: Decodable {
+        let isObject: Bool
+
+        private struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            isObject = (try? decoder.container(keyedBy: AnyKey.self)) != nil
+        }
     }
 
     private enum RawID: Decodable {
@@ -74,6 +91,9 @@ struct RealtimeRequest {
         }
         guard let type = header.type, !type.isEmpty else {
             throw Problem(code: "invalid_message", message: "A message is a JSON object with a string \"type\".")
+        }
+        if let data = header.data, !data.isObject {
+            throw Problem(code: "invalid_message", message: "\"data\" must be a JSON object.")
         }
         var id: RequestID?
         if let raw = header.id {

@@ -10,10 +10,12 @@ import Logging
 /// answer with `socket.send`, which hops back to the loop; a task that must change session state does so
 /// through `lane.execute`.
 ///
-/// **Resume without gap or duplicate.** Live delivery is complete and in commit order from the moment the
-/// connection is subscribed, so the seqs it delivered per room form a range (``delivered``). A RESUME for a
-/// room buffers that room's live events, reads what followed the client's `last_seq`, sends the messages the
-/// range does not cover, then the buffered events the replay did not already carry.
+/// **No gap, no duplicate.** A room's messages committed up to the connection's snapshot of its rooms (`floor`)
+/// are the client's to fetch (REST or RESUME) and are never sent live; after it, live delivery is complete and in
+/// commit order. Every seq sent is recorded (``SeqRanges``) and never sent twice. A RESUME for a room holds back
+/// that room's live events, reads what followed the client's `last_seq`, sends what was not sent yet, then
+/// `RESUMED`, then the held-back events, skipping any the replay carried; a live copy of a replayed message that
+/// arrives even later (its commit was visible to the read before the hub delivered it) is skipped too.
 final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Sendable {
     let connectionID: UInt64
     let userID: Int64
@@ -33,8 +35,10 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     private var budget: TokenBucket
     /// Messages refused in a row by the budget; past another burst's worth, the connection is closed (1008).
     private var refusals = 0
-    /// Per room, the seqs delivered live (or acknowledged) on this connection.
-    private var delivered: [Int64: ClosedRange<Int64>] = [:]
+    /// Per room, the seqs sent on this connection (or acknowledged to it).
+    private var delivered: [Int64: SeqRanges] = [:]
+    /// Per room, its newest seq when the connection read its rooms: older messages are not sent live.
+    private var floor: [Int64: Int64] = [:]
     /// Rooms being resumed, with the live events held back meanwhile.
     private var resuming: [Int64: [RealtimeDelivery]] = [:]
 
@@ -63,7 +67,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
 
     func opened(_ socket: WebSocket) {
         self.socket = socket
-        subscribe(generation: context.hub.connect(self))
+        context.hub.connect(self) { [self] generation in subscribe(generation: generation) }
         scheduleExpiryCheck()
     }
 
@@ -91,8 +95,8 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
             do {
                 var generation = generation
                 while true {
-                    let rooms = try await context.rooms.roomIDs(userID: userID)
-                    if context.hub.subscribe(self, to: rooms, ifGeneration: generation) {
+                    let rooms = try await context.rooms.roomSeqs(userID: userID)
+                    if context.hub.subscribe(self, to: rooms.map(\.roomID), ifGeneration: generation) {
                         lane.execute { self.becameReady(rooms: rooms) }
                         return
                     }
@@ -106,12 +110,14 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         }
     }
 
-    private func becameReady(rooms: [Int64]) {
+    private func becameReady(rooms: [(roomID: Int64, lastSeq: Int64)]) {
         guard !closed else { return }
         ready = true
+        for room in rooms { floor[room.roomID] = room.lastSeq }
         send(
             "CONNECTED",
-            ConnectedJSON(user_id: userID, session_id: sessionID, rooms: rooms.sorted(), expires_at: expiresAt))
+            ConnectedJSON(
+                user_id: userID, session_id: sessionID, rooms: rooms.map(\.roomID).sorted(), expires_at: expiresAt))
         let early = waiting
         waiting = []
         for message in early where !closed { handle(message) }
@@ -124,14 +130,16 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         switch delivery.kind {
         case .message(let roomID, let seq, let origin):
             if hold(delivery, roomID: roomID) { return }
-            record(seq, in: roomID)
+            if seq <= floor[roomID] ?? 0 || delivered[roomID]?.contains(seq) == true { return }
+            delivered[roomID, default: SeqRanges()].insert(seq)
             // The sender's own connection learns of its message from the ACK.
             if origin == connectionID { return }
         case .room(let roomID):
             if hold(delivery, roomID: roomID) { return }
         case .left(let roomID):
-            // A later re-join starts a new range of live seqs.
+            // Out of the room: a later re-join starts afresh.
             delivered.removeValue(forKey: roomID)
+            floor.removeValue(forKey: roomID)
         case .other:
             break
         }
@@ -148,14 +156,6 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         held.append(delivery)
         resuming[roomID] = held
         return true
-    }
-
-    private func record(_ seq: Int64, in roomID: Int64) {
-        if let range = delivered[roomID] {
-            delivered[roomID] = min(range.lowerBound, seq)...max(range.upperBound, seq)
-        } else {
-            delivered[roomID] = seq...seq
-        }
     }
 
     // MARK: Requests
@@ -338,12 +338,11 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     /// held back meanwhile that the replay did not carry.
     private func finishResume(roomID: Int64, lastSeq: Int64, replay: [Message], complete: Bool, ref: RequestID?) {
         guard let held = resuming.removeValue(forKey: roomID), !closed, let socket else { return }
-        let live = delivered[roomID]
         var top = lastSeq
         for message in replay {
             top = max(top, message.seq)
-            if live?.contains(message.seq) == true { continue }
-            record(message.seq, in: roomID)
+            if delivered[roomID]?.contains(message.seq) == true { continue }
+            delivered[roomID, default: SeqRanges()].insert(message.seq)
             socket.send(
                 frame: RealtimeEnvelope.frame(
                     "NEW_MESSAGE", senderID: message.senderID, data: RealtimeMessageJSON(message: message), now: now))
@@ -351,10 +350,8 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         send(
             "RESUMED",
             ResumedJSON(ref: ref, chat_room_id: roomID, from_seq: lastSeq + 1, to_seq: top, complete: complete))
-        for delivery in held {
-            if case .message(_, let seq, _) = delivery.kind, seq <= top { continue }
-            deliver(delivery)
-        }
+        // Held-back messages the replay carried are skipped by `deliver`, which checks `delivered`.
+        for delivery in held { deliver(delivery) }
     }
 
     // MARK: Token expiry

@@ -254,10 +254,15 @@ public struct RoomStore: Sendable {
     }
 
     /// One member with their user row.
-    /// The ids of every room the user is a member of, direct and group.
-    public func roomIDs(userID: Int64, _ db: Database) throws -> [Int64] {
-        try db.query("SELECT room_id FROM room_members WHERE user_id = ?", [.integer(userID)])
-            .map { try RowReader(row: $0, table: "room_members").integer(0) }
+    /// Every room the user is a member of, direct and group, with the seq of its newest message.
+    public func roomSeqs(userID: Int64, _ db: Database) throws -> [(roomID: Int64, lastSeq: Int64)] {
+        try db.query(
+            "SELECT m.room_id, r.last_seq FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?",
+            [.integer(userID)]
+        ).map {
+            let reader = RowReader(row: $0, table: "rooms")
+            return (try reader.integer(0), try reader.integer(1))
+        }
     }
 
     /// The ids of the room's members.
