@@ -134,6 +134,7 @@ final class HTTPConnection: Selectable {
                 input.didWrite(count)
                 let now = owner.now
                 lastActivity = now
+                webSocket?.unansweredPings = 0
                 if requestStartedAt == nil { requestStartedAt = now }
                 if parser.isReadingBody {
                     if bodyStartedAt == nil {
@@ -483,12 +484,12 @@ final class HTTPConnection: Selectable {
                 // A reader that stopped reading (or vanished without a FIN) holds buffers and a slot.
                 if now - lastActivity >= configuration.idleTimeout { close() }
             } else if let session = webSocket {
-                // Heartbeat: ping a quiet WebSocket; one that stays silent through the next period is gone.
+                // Heartbeat: ping a quiet WebSocket each period; one that missed two pings is gone.
                 guard now - lastActivity >= configuration.webSocketPingInterval else { return }
-                if session.pingOutstanding {
+                if session.unansweredPings >= 2 {
                     close()
                 } else {
-                    session.pingOutstanding = true
+                    session.unansweredPings += 1
                     lastActivity = now
                     output.append(WebSocketFrameWriter.ping())
                     flush()
@@ -566,7 +567,7 @@ final class HTTPConnection: Selectable {
             case .ping(let payload):
                 if !session.sentClose { output.append(WebSocketFrameWriter.pong(payload)) }
             case .pong:
-                session.pingOutstanding = false
+                session.unansweredPings = 0
             case .close(let code, _):
                 if !session.sentClose {
                     session.sentClose = true

@@ -48,8 +48,8 @@ final class WebSocketSession {
     var sentClose = false
     /// The handler was told that the connection closed.
     var notifiedClosed = false
-    /// A ping we sent is unanswered (heartbeat).
-    var pingOutstanding = false
+    /// Heartbeat pings sent since the peer last said anything.
+    var unansweredPings = 0
     /// When we sent our Close: the peer has the linger time to answer (and to read what was queued before it).
     var closingSince: Int64?
     /// A flush is scheduled for the end of the loop iteration (frames sent meanwhile share its write).

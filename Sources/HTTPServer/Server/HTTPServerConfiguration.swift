@@ -19,7 +19,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var lingerTimeout: Int64
     /// Reading from a connection pauses while more than this many response bytes wait to be written.
     public var outputHighWater: Int
-    /// A WebSocket quiet this long gets a ping; still quiet after another period, it is closed.
+    /// A WebSocket quiet this long gets a ping, and another after each further period; one that stays silent
+    /// through two pings is closed.
     public var webSocketPingInterval: Int64 = 30_000
 
     public init(
