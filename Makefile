@@ -91,11 +91,13 @@ create-migration: export MIGRATION_NAME = $(name)
 create-migration: ## Create migrations/NNNN_<name>.up.sql and .down.sql (make create-migration name=add_rooms)
 	@scripts/create-migration.sh "$$MIGRATION_NAME"
 
-bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench/http.sh); logins and JWT (bench/auth.sh)
+bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench/http.sh); logins and JWT (bench/auth.sh); chat data (bench/chat.sh); WebSocket fan-out, latency, idle memory vs a Go hub (bench/ws.sh)
 	$(SWIFT) build -c release --static-swift-stdlib --product chat-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product chat-wsbench
 	bench/http.sh
 	bench/auth.sh
 	bench/chat.sh
+	bench/ws.sh
 
 clean: ## Remove build products, ./chat and bench/out
 	$(SWIFT) package clean
