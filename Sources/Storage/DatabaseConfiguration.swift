@@ -64,6 +64,10 @@ public struct DatabaseConfiguration: Sendable {
             throw DatabaseError(extendedResultCode: SQLITE_ERROR, message: "could not enable foreign keys")
         }
         try db.execute("PRAGMA cache_size = -\(max(0, cacheSizeKiB))")
+        // Statement journals (a write inside a savepoint, as every writer job is) and sorter spills stay in
+        // memory: on disk they were /var/tmp/etilqs_* files created and unlinked dozens of times a second
+        // under message load (strace, bench/ws.sh). They are small and transient; durability is the WAL's.
+        try db.execute("PRAGMA temp_store = MEMORY")
         guard !readOnly else { return }
         try db.execute("PRAGMA wal_autocheckpoint = \(max(0, walAutocheckpointPages))")
         // Setting the journal mode can fail silently (an in-memory database stays "memory", a

@@ -343,6 +343,7 @@ private func loadError(
                 "cache.users",
                 "realtime.max_message_bytes", "realtime.max_outbound_bytes", "realtime.ping_interval",
                 "realtime.messages_per_second", "realtime.messages_burst", "realtime.presence_grace",
+                "realtime.presence_room_limit",
                 "realtime.typing_timeout", "realtime.resume_max", "realtime.ticket_ttl", "realtime.auth_grace",
             ])
         #expect(Set(Settings.keys).count == Settings.keys.count)

@@ -51,7 +51,9 @@ public final class ChatApplication: Sendable {
         self.accounts = accounts
         let events = LocalPubSub()
         let tracker = PresenceTracker(grace: settings.realtime.presenceGrace)
-        presence = PresenceService(tracker: tracker, writer: writer, readers: readers, events: events)
+        presence = PresenceService(
+            tracker: tracker, writer: writer, readers: readers, events: events,
+            audienceRoomLimit: settings.realtime.presenceRoomLimit)
         hub = RealtimeHub(
             events: events, encoder: RealtimeFrameEncoder(), presence: tracker,
             typingTimeout: settings.realtime.typingTimeout)
@@ -167,6 +169,7 @@ public final class ChatApplication: Sendable {
         // Users still online are "last seen" now: after a restart, presence starts from there.
         let presence = self.presence
         try? runBlocking { await presence.stampOnlineUsers(at: AccountService.systemClock()) }
+        presence.stop()
         maintenance.cancel()
         workers.shutdown()
         readers.close()

@@ -188,6 +188,9 @@ extension Settings {
         SettingDefinition("realtime.presence_grace") { settings, text throws(SettingValueError) in
             settings.realtime.presenceGrace = try SettingValue.duration(text)
         },
+        SettingDefinition("realtime.presence_room_limit") { settings, text throws(SettingValueError) in
+            settings.realtime.presenceRoomLimit = try SettingValue.integer(text, in: 0...1_000_000)
+        },
         SettingDefinition("realtime.typing_timeout") { settings, text throws(SettingValueError) in
             settings.realtime.typingTimeout = try SettingValue.duration(text, allowZero: false)
         },

@@ -195,6 +195,8 @@ public struct Settings: Sendable, Equatable {
         public var messagesBurst = 40
         /// `realtime.presence_grace`: how long a user stays online after their last connection closed.
         public var presenceGrace: Duration = .seconds(10)
+        /// `realtime.presence_room_limit`: co-members of rooms up to this size are told of presence changes.
+        public var presenceRoomLimit = 100
         /// `realtime.typing_timeout`: how long `is_typing: true` lasts without a refresh.
         public var typingTimeout: Duration = .seconds(6)
         /// `realtime.resume_max`: most messages replayed per room by RESUME.

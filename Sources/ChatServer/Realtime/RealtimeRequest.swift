@@ -73,10 +73,14 @@ struct RealtimeRequest {
         let data: D?
     }
 
+    private struct IDOnly: Decodable {
+        let id: RawID?
+    }
+
     /// The request's id alone, from a message whose other parts may be wrong (so the error can carry `ref`).
     static func id(in text: String) -> RequestID? {
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(text.utf8)) else { return nil }
-        return header.id.flatMap(Self.requestID)
+        guard let found = try? JSONDecoder().decode(IDOnly.self, from: Data(text.utf8)) else { return nil }
+        return found.id.flatMap(Self.requestID)
     }
 
     init(parsing text: String) throws(Problem) {
@@ -127,13 +131,32 @@ struct RealtimeRequest {
         } catch {
             throw Problem(
                 code: "validation_failed", message: "\"data\" does not have the fields \(self.type) needs.",
-                fields: Self.fieldProblems(error))
+                fields: Self.fieldProblems(error) ?? nonIntegerFields())
         }
+    }
+
+    /// A value of `data` that is a number but not a 64-bit integer marks itself (Foundation's decoder reports those
+    /// as corrupt data without naming the field).
+    private struct NumberProbe: Decodable {
+        let isNonInteger: Bool
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            isNonInteger = (try? container.decode(Int64.self)) == nil && (try? container.decode(Double.self)) != nil
+        }
+    }
+
+    private func nonIntegerFields() -> [String: String]? {
+        guard let data = try? JSONDecoder().decode(Body<[String: NumberProbe]>.self, from: json).data else { return nil }
+        let fields = data.filter(\.value.isNonInteger).map { ($0.key, "has the wrong type") }
+        return fields.isEmpty ? nil : Dictionary(uniqueKeysWithValues: fields)
     }
 
     private static func fieldProblems(_ error: any Error) -> [String: String]? {
         switch error {
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            // dataCorrupted with a path: a number that does not fit the field (1.5 or 1e30 for an id).
             let path = context.codingPath.map(\.stringValue).filter { $0 != "data" }.joined(separator: ".")
             return path.isEmpty ? ["data": "must be an object"] : [path: "has the wrong type"]
         default:

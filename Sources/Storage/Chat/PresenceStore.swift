@@ -19,16 +19,23 @@ public struct PresenceStore: Sendable {
         return .some(try RowReader(row: row, table: "users").optionalInteger(0))
     }
 
-    /// The users who get a user's presence changes: friends and co-members of any room, without the user.
-    public func audience(of userID: Int64, _ db: Database) throws -> [Int64] {
+    /// The users who get a user's presence changes: friends, and co-members of rooms of at most
+    /// `maxRoomMembers` members, without the user and without anyone who blocked the user or whom the user
+    /// blocked (as ``isVisible(_:to:_:)`` hides it from them).
+    public func audience(of userID: Int64, maxRoomMembers: Int, _ db: Database) throws -> [Int64] {
         try db.query(
             """
-            SELECT user_b FROM friendships WHERE user_a = ?1
-            UNION SELECT user_a FROM friendships WHERE user_b = ?1
-            UNION SELECT other.user_id FROM room_members mine
-                JOIN room_members other ON other.room_id = mine.room_id
-                WHERE mine.user_id = ?1 AND other.user_id <> ?1
-            """, [.integer(userID)]
+            SELECT id FROM (
+                SELECT user_b AS id FROM friendships WHERE user_a = ?1
+                UNION SELECT user_a FROM friendships WHERE user_b = ?1
+                UNION SELECT other.user_id FROM room_members mine
+                    JOIN rooms r ON r.id = mine.room_id AND r.member_count <= ?2
+                    JOIN room_members other ON other.room_id = mine.room_id
+                    WHERE mine.user_id = ?1 AND other.user_id <> ?1
+            )
+            WHERE id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = ?1)
+              AND id NOT IN (SELECT blocker_id FROM blocks WHERE blocked_id = ?1)
+            """, [.integer(userID), .integer(Int64(maxRoomMembers))]
         ).map { try RowReader(row: $0, table: "room_members").integer(0) }
     }
 
