@@ -147,7 +147,9 @@ struct RealtimeRequest {
     }
 
     private func nonIntegerFields() -> [String: String]? {
-        guard let data = try? JSONDecoder().decode(Body<[String: NumberProbe]>.self, from: json).data else { return nil }
+        guard let data = try? JSONDecoder().decode(Body<[String: NumberProbe]>.self, from: json).data else {
+            return nil
+        }
         let fields = data.filter(\.value.isNonInteger).map { ($0.key, "has the wrong type") }
         return fields.isEmpty ? nil : Dictionary(uniqueKeysWithValues: fields)
     }
