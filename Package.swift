@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CSQLite", "SystemSupport"]),
         .target(name: "Security", dependencies: ["COpenSSL", "CCrypt"]),
         .target(name: "ChatCore", dependencies: ["Storage", "Security", "SystemSupport", "Logging"]),
+        // Local-disk blobs behind Cloudinary's Upload API: signatures, format sniffing, content-addressed files.
+        .target(name: "Blobs", dependencies: ["Storage", "Security", "SystemSupport", "Logging", "COpenSSL"]),
         .target(
             name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Logging"],
             plugins: ["EmbedMigrations"]),
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
+        .testTarget(name: "BlobsTests", dependencies: ["Blobs"]),
         .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
     ],
     swiftLanguageModes: [.v6]

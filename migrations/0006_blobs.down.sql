@@ -1,0 +1,2 @@
+DROP TABLE upload_sessions;
+DROP TABLE assets;
