@@ -86,6 +86,9 @@ struct ParserConnection {
             case .error(let error):
                 outcomes.append(.error(error))
                 failed = true
+            case .streamedRequest, .bodyData:
+                Issue.record("a parser without streamed routes streamed a body")
+                failed = true
             }
         }
     }

@@ -8,6 +8,11 @@ import Logging
 /// connection remembers that more may be waiting (`socketMayHaveData`). Requests are handled one at a time in
 /// arrival order, so pipelined responses leave in request order (RFC 9112 §9.3.2); a response available at
 /// once is queued before the next pipelined request is parsed, and the output is written once per read batch.
+///
+/// A streamed request body (`HTTPServerConfiguration.streamedBodies`) is read while its handler runs: reading
+/// pauses while the body's stream holds more than its high-water mark. A response queued before the body has
+/// arrived ends the stream; the rest is read and discarded when its announced length is within `maxBodyBytes`,
+/// otherwise the response carries `Connection: close` (RFC 9110 §10.1.1, RFC 9112 §9.6).
 final class HTTPConnection: Selectable {
     private enum Phase {
         case open
@@ -27,6 +32,9 @@ final class HTTPConnection: Selectable {
         var version: HTTPVersion
         var isHead: Bool
         var keepAlive: Bool
+        /// Distinguishes exchanges, so a handler answering after the connection answered for it (a timeout)
+        /// cannot answer the next request instead.
+        var serial: Int
     }
 
     let descriptor: Int32
@@ -54,6 +62,14 @@ final class HTTPConnection: Selectable {
     private var responseStarted = false
     /// Set once the connection upgraded to WebSocket; HTTP parsing is over then.
     private var webSocket: WebSocketSession?
+    private var exchangeSerial = 0
+    /// The stream of the request body being received, from the head until its last byte (also after an early
+    /// answer, while the rest is discarded).
+    private var inbound: RequestBodyStream?
+    /// Reading is paused until the inbound stream's consumer drains it.
+    private var inboundPaused = false
+    /// `100 Continue` is owed once the consumer asks for the body (RFC 9110 §10.1.1).
+    private var continueOwed = false
 
     /// Bodies slower than this on average (after the first `idleTimeout`) are cut off with 408.
     private static let minimumBodyBytesPerSecond = 1024
@@ -69,7 +85,8 @@ final class HTTPConnection: Selectable {
         self.owner = owner
         input = ByteBuffer(capacity: Self.bufferBaseline)
         output = ByteBuffer(capacity: Self.bufferBaseline)
-        parser = HTTPRequestParser(limits: owner.configuration.limits)
+        parser = HTTPRequestParser(
+            limits: owner.configuration.limits, streamedBodies: owner.configuration.streamedBodies)
         lastActivity = now
     }
 
@@ -124,12 +141,17 @@ final class HTTPConnection: Selectable {
             case .open:
                 break
             }
-            // Pause while a response is pending or output is backed up; resumed when that clears.
-            if exchange != nil || closeWhenFlushed || output.readableCount > owner.configuration.outputHighWater {
+            // Pause while a response is pending (unless its body streams in) or output is backed up, or the body
+            // stream is full; resumed when that clears.
+            if (exchange != nil && inbound == nil) || inboundPaused || closeWhenFlushed
+                || output.readableCount > owner.configuration.outputHighWater
+            {
                 return
             }
             let region = input.reserve(Self.readChunk)
-            let count = read(descriptor, region.baseAddress, region.count)
+            // A streamed body takes one read chunk at a time, so its stream passes the high-water mark by at most
+            // that much.
+            let count = read(descriptor, region.baseAddress, inbound == nil ? region.count : Self.readChunk)
             if count > 0 {
                 input.didWrite(count)
                 let now = owner.now
@@ -147,6 +169,11 @@ final class HTTPConnection: Selectable {
             } else if count == 0 {
                 socketMayHaveData = false
                 peerClosed = true
+                if let inbound {
+                    // The body can never complete; its exchange is answered if the handler still answers.
+                    inbound.fail(.disconnected)
+                    self.inbound = nil
+                }
                 // A half-closed client may still wait for responses to what it already sent; a request it left
                 // unfinished can never complete, so with nothing in flight the connection is done.
                 if exchange == nil && output.isEmpty {
@@ -165,7 +192,6 @@ final class HTTPConnection: Selectable {
                 }
             }
         }
-        if webSocket != nil { input.releaseIfIdle(keeping: Self.webSocketIdleBuffer) }
     }
 
     /// Parses and dispatches every complete request in the input buffer, then writes what was produced.
@@ -173,7 +199,9 @@ final class HTTPConnection: Selectable {
         guard !processing else { return }
         processing = true
         defer { processing = false }
-        parsing: while case .open = phase, exchange == nil, !closeWhenFlushed, !input.isEmpty {
+        parsing: while case .open = phase, exchange == nil || inbound != nil, !inboundPaused, !closeWhenFlushed,
+            !input.isEmpty
+        {
             if webSocket != nil {
                 processWebSocketInput()
                 break parsing
@@ -193,8 +221,49 @@ final class HTTPConnection: Selectable {
                 sentContinue = false
                 requestStartedAt = input.isEmpty ? nil : owner.now
                 dispatch(request)
+            case .streamedRequest(var request, let expectsContinue):
+                sentContinue = false
+                requestStartedAt = nil
+                let stream = RequestBodyStream(
+                    expectedLength: parser.remainingBodyLength, highWater: owner.configuration.requestBodyHighWater)
+                let connection = LoopBound(self)
+                let loop = owner.loop
+                stream.onDemand { [weak stream] in
+                    guard let stream else { return }
+                    loop.execute { connection.value.inboundDemand(stream) }
+                }
+                if parser.isStreamingBody {
+                    inbound = stream
+                    continueOwed = expectsContinue
+                } else {
+                    stream.finish()
+                }
+                request.bodyStream = stream
+                dispatch(request)
+            case .bodyData(let bytes, let isLast):
+                if let stream = inbound {
+                    if !stream.feed(bytes) { inboundPaused = true }
+                    if isLast {
+                        stream.finish()
+                        inbound = nil
+                        inboundPaused = false
+                        continueOwed = false
+                        requestStartedAt = input.isEmpty ? nil : owner.now
+                    }
+                }
             case .error(let error):
-                startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false))
+                if let stream = inbound {
+                    stream.fail(.invalid(error))
+                    inbound = nil
+                    if exchange == nil {
+                        // Already answered; the discarded rest of its body is broken.
+                        close()
+                        return
+                    }
+                    answerAndClose(error.httpError)
+                    break parsing
+                }
+                startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false, serial: 0))
                 complete(error.httpError.response)
                 break parsing
             }
@@ -204,39 +273,55 @@ final class HTTPConnection: Selectable {
 
     private func dispatch(_ request: HTTPRequest) {
         let keepAlive = request.keepAlive && !owner.draining && !peerClosed
-        startExchange(Exchange(version: request.version, isHead: request.method == .HEAD, keepAlive: keepAlive))
+        let serial = startExchange(
+            Exchange(version: request.version, isHead: request.method == .HEAD, keepAlive: keepAlive, serial: 0))
         let context = RequestContext(
             requestID: "", remoteAddress: peer, receivedAt: MonotonicClock.nanoseconds(), eventLoop: owner.loop)
         switch owner.responder.respond(to: request, context: context) {
         case .now(let response):
-            complete(response)
+            complete(response, serial: serial)
         case .later(let pending):
             let connection = LoopBound(self)
             let loop = owner.loop
             pending.whenComplete { response in
                 loop.execute {
-                    connection.value.complete(response)
+                    connection.value.complete(response, serial: serial)
                     connection.value.resume()
                 }
             }
         }
     }
 
-    private func startExchange(_ new: Exchange) {
+    @discardableResult
+    private func startExchange(_ new: Exchange) -> Int {
+        exchangeSerial += 1
         exchange = new
+        exchange?.serial = exchangeSerial
         bodyStartedAt = nil
         responseStarted = false
         lastActivity = owner.now
+        return exchangeSerial
     }
 
     /// Queues the response to the current exchange. Bodies in memory finish the exchange at once; files and
-    /// streams finish it when their last byte is queued.
-    private func complete(_ response: HTTPResponse) {
-        guard case .open = phase, var current = exchange, !responseStarted else {
+    /// streams finish it when their last byte is queued. `serial` names the exchange a handler answers.
+    private func complete(_ response: HTTPResponse, serial: Int? = nil) {
+        guard case .open = phase, var current = exchange, !responseStarted, serial == nil || serial == current.serial
+        else {
             Self.release(response.body)
             return
         }
         var response = response
+        if let stream = inbound {
+            // Answered before the body arrived (RFC 9110 §10.1.1): the stream ends here. The rest is read and
+            // dropped if it is announced and small enough; otherwise (chunked, large, or never invited with
+            // 100 Continue) the connection closes after the response (RFC 9112 §9.6).
+            stream.fail(.abandoned)
+            inboundPaused = false
+            let remaining = parser.remainingBodyLength ?? Int.max
+            if continueOwed || remaining > owner.configuration.limits.maxBodyBytes { current.keepAlive = false }
+            continueOwed = false
+        }
         if case .webSocket(let upgrade) = response.body, response.status.code == 101 {
             startWebSocket(response, upgrade: upgrade, version: current.version)
             return
@@ -295,6 +380,35 @@ final class HTTPConnection: Selectable {
         if case .none = body { exchange = nil }
     }
 
+    /// The inbound stream's consumer asked for data: send a `100 Continue` still owed, resume paused reading.
+    private func inboundDemand(_ stream: RequestBodyStream) {
+        guard case .open = phase, stream === inbound else { return }
+        if continueOwed {
+            continueOwed = false
+            // RFC 9110 §10.1.1: no need once body bytes are arriving anyway.
+            if stream.receivedBytes == 0 { output.appendLiteral("HTTP/1.1 100 Continue\r\n\r\n") }
+        }
+        if inboundPaused {
+            inboundPaused = false
+            // The client was not sending while paused: restart the minimum-rate window.
+            bodyStartedAt = nil
+            lastActivity = owner.now
+        }
+        resume()
+    }
+
+    /// Answers the current exchange with `error` if its response has not started, then closes.
+    private func answerAndClose(_ error: HTTPError) {
+        if var current = exchange, !responseStarted {
+            current.keepAlive = false
+            exchange = current
+            complete(error.response)
+        } else {
+            closeWhenFlushed = true
+        }
+        flush()
+    }
+
     /// Continues after an asynchronous response or a finished file/stream body.
     private func resume() {
         flush()
@@ -330,11 +444,7 @@ final class HTTPConnection: Selectable {
             }
             switch body {
             case .none:
-                if webSocket != nil {
-                    output.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
-                } else {
-                    output.reset(shrinkingTo: Self.bufferBaseline)
-                }
+                output.reset(shrinkingTo: Self.bufferBaseline)
                 if closeWhenFlushed && exchange == nil { startLingeringClose() }
                 return
             case .file(var region):
@@ -443,6 +553,8 @@ final class HTTPConnection: Selectable {
         case .none: break
         }
         body = .none
+        inbound?.fail(.disconnected)
+        inbound = nil
         owner.connectionClosed(self)
     }
 
@@ -452,7 +564,7 @@ final class HTTPConnection: Selectable {
             close()
             return
         }
-        startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false))
+        startExchange(Exchange(version: .http1_1, isHead: false, keepAlive: false, serial: 0))
         complete(error.response)
         flush()
     }
@@ -484,6 +596,12 @@ final class HTTPConnection: Selectable {
                 // A reader that stopped reading (or vanished without a FIN) holds buffers and a slot.
                 if now - lastActivity >= configuration.idleTimeout { close() }
             } else if let session = webSocket {
+                // A WebSocket quiet for a second gives its buffers back (10,000 idle ones must not pin 20 KiB
+                // each); a busy one keeps them, so broadcasts do not allocate and fault pages on every write.
+                if now - lastActivity >= 1000 {
+                    input.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                    output.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                }
                 // Heartbeat: ping a quiet WebSocket each period; one that missed two pings is gone.
                 guard now - lastActivity >= configuration.webSocketPingInterval else { return }
                 if session.unansweredPings >= 2 {
@@ -493,6 +611,17 @@ final class HTTPConnection: Selectable {
                     lastActivity = now
                     output.append(WebSocketFrameWriter.ping())
                     flush()
+                }
+            } else if let stream = inbound, !inboundPaused, !continueOwed {
+                // A streamed body: the same minimum rate as buffered ones, counted while we are reading.
+                guard isBodyTooSlow(now: now) else { return }
+                stream.fail(.timedOut)
+                inbound = nil
+                if exchange == nil {
+                    close()  // answered already; the rest was being discarded
+                } else {
+                    answerAndClose(
+                        HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
                 }
             } else if exchange != nil {
                 guard now - lastActivity >= configuration.responseTimeout else { return }
@@ -507,11 +636,7 @@ final class HTTPConnection: Selectable {
                     flush()
                 }
             } else if parser.isReadingBody {
-                let elapsed = now - (bodyStartedAt ?? lastActivity)
-                let tooSlow =
-                    elapsed >= configuration.idleTimeout
-                    && Int64(bodyBytes) * 1000 < Int64(Self.minimumBodyBytesPerSecond) * elapsed
-                if now - lastActivity >= configuration.idleTimeout || tooSlow {
+                if isBodyTooSlow(now: now) {
                     fail(
                         with: HTTPError(.requestTimeout, code: "request_timeout", message: "The request body stalled."))
                 }
@@ -526,6 +651,15 @@ final class HTTPConnection: Selectable {
                 close()
             }
         }
+    }
+
+    /// A body that stalled for `idleTimeout`, or averages under the minimum rate after its first `idleTimeout`.
+    private func isBodyTooSlow(now: Int64) -> Bool {
+        let idleTimeout = owner.configuration.idleTimeout
+        let elapsed = now - (bodyStartedAt ?? lastActivity)
+        let tooSlow =
+            elapsed >= idleTimeout && Int64(bodyBytes) * 1000 < Int64(Self.minimumBodyBytesPerSecond) * elapsed
+        return now - lastActivity >= idleTimeout || tooSlow
     }
 
     private var bodyIsSending: Bool {

@@ -1,4 +1,5 @@
-/// A parsed HTTP/1.x request with its whole body (bodies are bounded by the `max_body` limit).
+/// A parsed HTTP/1.x request with its whole body (bodies are bounded by the `max_body` limit), or, for routes that
+/// stream (`HTTPServerConfiguration.streamedBodies`), with its body arriving through `bodyStream`.
 public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
     /// The request-target exactly as sent (origin-form: path and optional query).
@@ -9,7 +10,10 @@ public struct HTTPRequest: Sendable {
     public var query: String?
     public var version: HTTPVersion
     public var headers: HTTPHeaders
+    /// The whole body; empty when it streams.
     public var body: [UInt8]
+    /// The body as it arrives, for streamed routes (set even when the request has no body: it just ends).
+    public var bodyStream: RequestBodyStream?
     /// Values captured by the router from `:name` segments, percent-decoded.
     public var pathParameters: [String: String] = [:]
 

@@ -7,6 +7,12 @@ public enum HTTPParseEvent: Sendable {
     case expectsContinue(HTTPRequest)
     /// A complete request, body included.
     case request(HTTPRequest)
+    /// The head of a request whose route streams its body (`streamedBodies`); its body follows as `bodyData`
+    /// events unless the parser is no longer `isReadingBody`. With `expectsContinue` the client waits for
+    /// `100 Continue` (RFC 9110 §10.1.1) before sending it.
+    case streamedRequest(HTTPRequest, expectsContinue: Bool)
+    /// Body bytes of a streamed request (transfer coding removed, possibly empty); `isLast` ends the body.
+    case bodyData([UInt8], isLast: Bool)
     /// The connection must answer with `error.status` and close; the parser returns this error from now on.
     case error(HTTPParseError)
 }
@@ -39,6 +45,8 @@ public struct HTTPRequestParser: Sendable {
         case head
         /// Receiving the body of the request whose head is stored here.
         case body(HTTPRequest)
+        /// Receiving a streamed body: bytes are handed out as they arrive.
+        case streamingBody
         case failed(HTTPParseError)
     }
 
@@ -57,6 +65,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private let limits: HTTPLimits
+    private let streamedBodies: (@Sendable (HTTPRequest) -> Int?)?
     private var phase = Phase.head
     private var scan = HeadScan()
     /// Body received so far; separate from `phase` so appending never copies it.
@@ -65,24 +74,43 @@ public struct HTTPRequestParser: Sendable {
     private var remainingLength = 0
     private var isChunked = false
     private var chunkedDecoder = ChunkedDecoder()
+    /// Largest body of the current request: `maxBodyBytes`, or the route's limit for a streamed body.
+    private var bodyLimit = 0
     /// Total bytes the head search has examined, so tests can prove a slow client costs O(n).
     private(set) var headBytesExamined = 0
 
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    /// `streamedBodies` picks the requests whose bodies are streamed, and their size limit, as in
+    /// `HTTPServerConfiguration.streamedBodies`.
+    public init(limits: HTTPLimits = HTTPLimits(), streamedBodies: (@Sendable (HTTPRequest) -> Int?)? = nil) {
         self.limits = limits
+        self.streamedBodies = streamedBodies
     }
 
     /// True while a request head has been parsed and its body is still being received.
     public var isReadingBody: Bool {
-        if case .body = phase { return true }
+        switch phase {
+        case .body, .streamingBody: true
+        case .head, .failed: false
+        }
+    }
+
+    /// True while a streamed body is being received.
+    public var isStreamingBody: Bool {
+        if case .streamingBody = phase { return true }
         return false
+    }
+
+    /// Body bytes still to come under `Content-Length` framing; nil for chunked bodies or outside a body.
+    public var remainingBodyLength: Int? {
+        guard isReadingBody, !isChunked else { return nil }
+        return remainingLength
     }
 
     /// Whether any bytes of a next request have been seen (for idle vs. slow-header timeouts).
     public var hasPartialRequest: Bool {
         switch phase {
         case .head: scan.scanned > 0
-        case .body: true
+        case .body, .streamingBody: true
         case .failed: false
         }
     }
@@ -99,6 +127,7 @@ public struct HTTPRequestParser: Sendable {
         switch phase {
         case .failed(let error): return (0, .error(error))
         case .body(let head): return readBody(buffer, from: 0, head: head)
+        case .streamingBody: return readStreamedBody(buffer, from: 0)
         case .head: break
         }
         let headEnd: Int
@@ -114,17 +143,25 @@ public struct HTTPRequestParser: Sendable {
             return fail(error)
         }
         scan = HeadScan()
+        let streamLimit = streamedBodies?(head.request)
+        bodyLimit = streamLimit ?? limits.maxBodyBytes
         switch head.framing {
         case .none:
+            if streamLimit != nil { return (headEnd, .streamedRequest(head.request, expectsContinue: false)) }
             return (headEnd, .request(head.request))
         case .length(let length):
+            if length > bodyLimit { return fail(.bodyTooLarge) }
             isChunked = false
             remainingLength = length
             // Bounded so heads that announce large bodies and never send them cannot pin memory.
-            body.reserveCapacity(min(length, 1 << 16))
+            if streamLimit == nil { body.reserveCapacity(min(length, 1 << 16)) }
         case .chunked:
             isChunked = true
             chunkedDecoder = ChunkedDecoder()
+        }
+        if streamLimit != nil {
+            phase = .streamingBody
+            return (headEnd, .streamedRequest(head.request, expectsContinue: head.expectsContinue))
         }
         phase = .body(head.request)
         if head.expectsContinue { return (headEnd, .expectsContinue(head.request)) }
@@ -354,10 +391,36 @@ public struct HTTPRequestParser: Sendable {
             guard remainingLength == 0 else { return (start + available, .needMoreData) }
             return (start + available, .request(finish(head)))
         }
-        switch chunkedDecoder.decode(buffer, from: start, into: &body, limits: limits) {
+        switch chunkedDecoder.decode(buffer, from: start, into: &body, limit: bodyLimit, limits: limits) {
         case .needMoreData(let consumed): return (consumed, .needMoreData)
         case .complete(let consumed): return (consumed, .request(finish(head)))
         case .failed(let error): return fail(error)
+        }
+    }
+
+    /// Hands out what arrived of a streamed body. Every byte given is consumed unless it belongs to the next
+    /// request.
+    private mutating func readStreamedBody(
+        _ buffer: UnsafeBufferPointer<UInt8>, from start: Int
+    ) -> (consumed: Int, event: HTTPParseEvent) {
+        if !isChunked {
+            let available = min(remainingLength, buffer.count - start)
+            remainingLength -= available
+            let data = Array(UnsafeBufferPointer(rebasing: buffer[start..<start + available]))
+            if remainingLength == 0 { phase = .head }
+            if data.isEmpty && remainingLength > 0 { return (start, .needMoreData) }
+            return (start + available, .bodyData(data, isLast: remainingLength == 0))
+        }
+        var data: [UInt8] = []
+        switch chunkedDecoder.decode(buffer, from: start, into: &data, limit: bodyLimit, limits: limits) {
+        case .needMoreData(let consumed):
+            if data.isEmpty { return (consumed, .needMoreData) }
+            return (consumed, .bodyData(data, isLast: false))
+        case .complete(let consumed):
+            phase = .head
+            return (consumed, .bodyData(data, isLast: true))
+        case .failed(let error):
+            return fail(error)
         }
     }
 
@@ -502,7 +565,6 @@ private struct FieldScan {
         }
         // RFC 9110 §10.1.1: other expectations may be refused with 417.
         if hasOtherExpectation { throw .unsupportedExpectation }
-        if case .length(let length) = framing, length > limits.maxBodyBytes { throw .bodyTooLarge }
         // A 100-continue in HTTP/1.0 must be ignored (RFC 9110 §10.1.1), and there is nothing to wait for
         // without a body.
         let wantsContinue: Bool
@@ -559,9 +621,12 @@ private struct ChunkedDecoder: Sendable {
     private var lineBytes = 0
     private var trailerBytes = 0
     private var trailerCount = 0
+    /// Data bytes decoded so far, for the body limit.
+    private var decodedBytes = 0
 
     mutating func decode(
-        _ buffer: UnsafeBufferPointer<UInt8>, from start: Int, into body: inout [UInt8], limits: HTTPLimits
+        _ buffer: UnsafeBufferPointer<UInt8>, from start: Int, into body: inout [UInt8], limit: Int,
+        limits: HTTPLimits
     ) -> Result {
         var index = start
         let count = buffer.count
@@ -569,6 +634,7 @@ private struct ChunkedDecoder: Sendable {
             if case .data = state {
                 let available = min(chunkSize, count - index)
                 body.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<index + available]))
+                decodedBytes += available
                 chunkSize -= available
                 index += available
                 if chunkSize == 0 { state = .dataCR }
@@ -592,13 +658,11 @@ private struct ChunkedDecoder: Sendable {
             case .sizeStart:
                 guard let digit = byte.hexDigit else { return .failed(.invalidChunkSize) }
                 chunkSize = 0
-                guard append(digit, to: body.count, limit: limits.maxBodyBytes) else { return .failed(.bodyTooLarge) }
+                guard append(digit, limit: limit) else { return .failed(.bodyTooLarge) }
                 state = .size
             case .size:
                 if let digit = byte.hexDigit {
-                    guard append(digit, to: body.count, limit: limits.maxBodyBytes) else {
-                        return .failed(.bodyTooLarge)
-                    }
+                    guard append(digit, limit: limit) else { return .failed(.bodyTooLarge) }
                 } else if byte == UInt8(ascii: ";") {
                     state = .extensions
                 } else if byte.isWhitespace {
@@ -671,8 +735,8 @@ private struct ChunkedDecoder: Sendable {
 
     /// Appends a hex digit to the chunk-size unless the decoded body would exceed `limit`, checked before it
     /// can overflow however many digits are sent.
-    private mutating func append(_ digit: UInt8, to bodyCount: Int, limit: Int) -> Bool {
-        let budget = limit - bodyCount - Int(digit)
+    private mutating func append(_ digit: UInt8, limit: Int) -> Bool {
+        let budget = limit - decodedBytes - Int(digit)
         guard budget >= 0, chunkSize <= budget / 16 else { return false }
         chunkSize = chunkSize * 16 + Int(digit)
         return true

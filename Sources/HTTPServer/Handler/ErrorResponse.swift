@@ -7,6 +7,8 @@ public enum ErrorResponse {
 
     public static func response(for error: any Error) -> HTTPResponse {
         if let error = error as? HTTPError { return error.response }
+        if let error = error as? RequestBodyError { return error.httpError.response }
+        if let error = error as? MultipartError { return error.httpError.response }
         logger.error("handler failed", ["error": String(describing: error)])
         return HTTPError.internalError().response
     }

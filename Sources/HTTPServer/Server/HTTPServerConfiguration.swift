@@ -22,6 +22,14 @@ public struct HTTPServerConfiguration: Sendable {
     /// A WebSocket quiet this long gets a ping, and another after each further period; one that stays silent
     /// through two pings is closed.
     public var webSocketPingInterval: Int64 = 30_000
+    /// Which requests stream their body instead of buffering it, called with each request head (body empty):
+    /// nil buffers it under `limits.maxBodyBytes`; a number streams it as `HTTPRequest.bodyStream`, dispatched as
+    /// soon as the head is parsed, with that number as its size limit instead (larger gets 413). The default
+    /// buffers every body.
+    public var streamedBodies: @Sendable (HTTPRequest) -> Int? = { _ in nil }
+    /// A streamed request body pauses reading from the socket above this many unconsumed bytes, and resumes once
+    /// the handler has taken it below half of that.
+    public var requestBodyHighWater = 256 * 1024
 
     public init(
         address: SocketAddress, loops: Int = 1, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 10_000,
