@@ -95,7 +95,8 @@ final class HubFixture: Sendable {
     let hub: RealtimeHub
     private let nextConnectionID = Atomic<UInt64>(0)
 
-    init(typingTimeout: Duration = .seconds(6), presence: PresenceTracker? = nil) {
+    // Long enough that a loaded machine never expires a typing start a test did not mean to expire.
+    init(typingTimeout: Duration = .seconds(600), presence: PresenceTracker? = nil) {
         hub = RealtimeHub(events: events, encoder: encoder, presence: presence, typingTimeout: typingTimeout)
         hub.start()
     }

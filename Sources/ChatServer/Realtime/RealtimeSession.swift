@@ -10,7 +10,7 @@ import Logging
 /// answer with `socket.send`, which hops back to the loop; a task that must change session state does so
 /// through `lane.execute`.
 ///
-/// **No gap, no duplicate.** A room's messages committed up to the connection's snapshot of its rooms (`floor`)
+/// **No gap, no duplicate.** A room's messages committed up to the connection's snapshot of its rooms (``floor``)
 /// are the client's to fetch (REST or RESUME) and are never sent live; after it, live delivery is complete and in
 /// commit order. Every seq sent is recorded (``SeqRanges``) and never sent twice. A RESUME for a room holds back
 /// that room's live events, reads what followed the client's `last_seq`, sends what was not sent yet, then
@@ -35,12 +35,22 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     private var budget: TokenBucket
     /// Messages refused in a row by the budget; past another burst's worth, the connection is closed (1008).
     private var refusals = 0
-    /// Per room, the seqs sent on this connection (or acknowledged to it).
-    private var delivered: [Int64: SeqRanges] = [:]
-    /// Per room, its newest seq when the connection read its rooms: older messages are not sent live.
-    private var floor: [Int64: Int64] = [:]
-    /// Rooms being resumed, with the live events held back meanwhile.
-    private var resuming: [Int64: [RealtimeDelivery]] = [:]
+    /// What the connection knows of each room, in one dictionary: one lookup per delivery.
+    private var rooms: [Int64: RoomState] = [:]
+
+    private struct RoomState {
+        /// The room's newest seq when the connection read its rooms: older messages are not sent live.
+        var floor: Int64 = 0
+        /// The seqs sent on this connection (or acknowledged to it).
+        var sent = SeqRanges()
+        /// While a RESUME of the room is read: the live events held back meanwhile.
+        var held: [RealtimeDelivery]?
+    }
+
+    /// What `deliver` does with a room's event.
+    private enum Disposition {
+        case send, skip, held, overflow
+    }
 
     /// Live events held back per resuming room before the connection counts as too slow (1013).
     static let maxHeldBack = 10_000
@@ -83,7 +93,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     func closed(_ socket: WebSocket, code: UInt16?) {
         closed = true
         waiting = []
-        resuming = [:]
+        rooms = [:]
         context.hub.disconnect(self)
     }
 
@@ -113,7 +123,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     private func becameReady(rooms: [(roomID: Int64, lastSeq: Int64)]) {
         guard !closed else { return }
         ready = true
-        for room in rooms { floor[room.roomID] = room.lastSeq }
+        for room in rooms { self.rooms[room.roomID, default: RoomState()].floor = room.lastSeq }
         send(
             "CONNECTED",
             ConnectedJSON(
@@ -127,35 +137,47 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
 
     func deliver(_ delivery: RealtimeDelivery) {
         guard !closed, let socket else { return }
+        let disposition: Disposition
         switch delivery.kind {
         case .message(let roomID, let seq, let origin):
-            if hold(delivery, roomID: roomID) { return }
-            if seq <= floor[roomID] ?? 0 || delivered[roomID]?.contains(seq) == true { return }
-            delivered[roomID, default: SeqRanges()].insert(seq)
-            // The sender's own connection learns of its message from the ACK.
-            if origin == connectionID { return }
+            let connectionID = self.connectionID
+            disposition = Self.update(&rooms[roomID, default: RoomState()]) { room in
+                if room.held != nil { return Self.hold(delivery, in: &room) }
+                if seq <= room.floor || room.sent.contains(seq) { return .skip }
+                room.sent.insert(seq)
+                // The sender's own connection learns of its message from the ACK.
+                return origin == connectionID ? .skip : .send
+            }
         case .room(let roomID):
-            if hold(delivery, roomID: roomID) { return }
+            disposition = Self.update(&rooms[roomID, default: RoomState()]) { room in
+                room.held == nil ? .send : Self.hold(delivery, in: &room)
+            }
         case .left(let roomID):
             // Out of the room: a later re-join starts afresh.
-            delivered.removeValue(forKey: roomID)
-            floor.removeValue(forKey: roomID)
+            rooms.removeValue(forKey: roomID)
+            disposition = .send
         case .other:
-            break
+            disposition = .send
         }
-        socket.send(frame: delivery.frame)
+        switch disposition {
+        case .send: socket.send(frame: delivery.frame)
+        case .skip, .held: break
+        case .overflow: socket.close(code: WebSocketCloseCode.tryAgainLater, reason: "too slow to resume")
+        }
     }
 
-    /// Holds back a live event of a room being resumed; true if held.
-    private func hold(_ delivery: RealtimeDelivery, roomID: Int64) -> Bool {
-        guard var held = resuming[roomID] else { return false }
-        guard held.count < Self.maxHeldBack else {
-            socket?.close(code: WebSocketCloseCode.tryAgainLater, reason: "too slow to resume")
-            return true
-        }
+    private static func update(_ room: inout RoomState, _ body: (inout RoomState) -> Disposition) -> Disposition {
+        body(&room)
+    }
+
+    /// Holds back a live event of a room being resumed.
+    private static func hold(_ delivery: RealtimeDelivery, in room: inout RoomState) -> Disposition {
+        var held = room.held ?? []
+        guard held.count < maxHeldBack else { return .overflow }
+        room.held = nil  // `held` is now the only reference: the append does not copy
         held.append(delivery)
-        resuming[roomID] = held
-        return true
+        room.held = held
+        return .held
     }
 
     // MARK: Requests
@@ -308,11 +330,11 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
                 fields: ["rooms": "at most \(Self.maxResumeRooms) rooms"])
         }
         for (roomID, lastSeq) in rooms.sorted(by: { $0.roomID < $1.roomID }) {
-            guard context.hub.isSubscribed(self, to: roomID), resuming[roomID] == nil else {
+            guard context.hub.isSubscribed(self, to: roomID), self.rooms[roomID]?.held == nil else {
                 sendError(ref: request.id, Self.roomNotFound)
                 continue
             }
-            resuming[roomID] = []
+            self.rooms[roomID, default: RoomState()].held = []
             let limit = context.settings.resumeMax
             Task { [self] in
                 do {
@@ -337,12 +359,13 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     /// Sends the replayed messages this connection has not delivered live, then `RESUMED`, then the live events
     /// held back meanwhile that the replay did not carry.
     private func finishResume(roomID: Int64, lastSeq: Int64, replay: [Message], complete: Bool, ref: RequestID?) {
-        guard let held = resuming.removeValue(forKey: roomID), !closed, let socket else { return }
+        guard !closed, let socket, let held = rooms[roomID]?.held else { return }
+        rooms[roomID]?.held = nil
         var top = lastSeq
         for message in replay {
             top = max(top, message.seq)
-            if delivered[roomID]?.contains(message.seq) == true { continue }
-            delivered[roomID, default: SeqRanges()].insert(message.seq)
+            if rooms[roomID]?.sent.contains(message.seq) == true { continue }
+            rooms[roomID, default: RoomState()].sent.insert(message.seq)
             socket.send(
                 frame: RealtimeEnvelope.frame(
                     "NEW_MESSAGE", senderID: message.senderID, data: RealtimeMessageJSON(message: message), now: now))
@@ -350,7 +373,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         send(
             "RESUMED",
             ResumedJSON(ref: ref, chat_room_id: roomID, from_seq: lastSeq + 1, to_seq: top, complete: complete))
-        // Held-back messages the replay carried are skipped by `deliver`, which checks `delivered`.
+        // Held-back messages the replay carried are skipped by `deliver`, which checks `sent`.
         for delivery in held { deliver(delivery) }
     }
 
