@@ -42,10 +42,9 @@ public struct DatabaseConfiguration: Sendable {
     /// pages of a busy chat (message and FTS indexes) do not fit in that.
     /// <https://www.sqlite.org/pragma.html#pragma_cache_size>
     public var cacheSizeKiB: Int = 16_384
-    /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`), SQLite's default of 1000.
-    /// A larger interval (4000) measured faster for bulk posting but let `/readyz` intermittently report a
-    /// write as successful while the file size limit forbade any write; keep the default until that is
-    /// understood. <https://www.sqlite.org/wal.html#ckpt>
+    /// WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`), SQLite's default of 1000. With
+    /// a ``WALCheckpointer`` running, make it large: it is then only a safety net.
+    /// <https://www.sqlite.org/wal.html#ckpt>
     public var walAutocheckpointPages: Int = 1000
 
     public init(path: String) {

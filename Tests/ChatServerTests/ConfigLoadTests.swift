@@ -331,7 +331,7 @@ private func loadError(
                 "http.max_body", "http.max_request_line", "http.max_header_bytes", "http.max_headers",
                 "http.header_timeout", "http.idle_timeout", "http.response_timeout", "http.request_id_header",
                 "database.path", "database.synchronous", "database.busy_timeout", "database.readers",
-                "database.batch_max",
+                "database.batch_max", "database.checkpoint_interval",
                 "log.level", "log.format", "log.access",
                 "cors.allowed_origins",
                 "auth.issuer", "auth.audience", "auth.access_ttl", "auth.refresh_ttl", "auth.bcrypt_cost",

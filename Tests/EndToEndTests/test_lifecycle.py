@@ -155,7 +155,11 @@ def test_restart_on_the_same_data_dir_keeps_data(start_server, tmp_path):
 
 
 def test_readyz_follows_database_writability(start_server):
-    server = start_server()
+    # A zero file-size limit only stops writes that grow a file. A WAL the background checkpointer emptied is
+    # rewound, and commits then overwrite its frames without growing anything: the database stays writable and
+    # /readyz rightly says so. This test needs every commit to grow the WAL, so checkpoints stay in SQLite's hands
+    # (the first one after 1000 pages, which a fresh server does not reach).
+    server = start_server(env={"CHAT_DATABASE_CHECKPOINT_INTERVAL": "0"})
     assert server.get("/readyz").status == 200
     soft, hard = resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE)
     resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (0, hard))

@@ -30,7 +30,7 @@ public final class PresenceService: Sendable {
     private let events: any PubSub
     private let store = PresenceStore()
     private let logger = Logger("presence")
-    private let transitions: AsyncStream<(userID: Int64, online: Bool, at: Int64)>.Continuation
+    private let transitions = TransitionQueue()
     private let worker: Task<Void, Never>
     private let stopped = StopFlag()
 
@@ -51,31 +51,37 @@ public final class PresenceService: Sendable {
         self.writer = writer
         self.readers = readers
         self.events = events
-        let (stream, continuation) = AsyncStream<(userID: Int64, online: Bool, at: Int64)>.makeStream()
-        transitions = continuation
-        tracker.onTransition { userID, online, at in continuation.yield((userID, online, at)) }
+        let transitions = transitions
+        tracker.onTransition { userID, online, at in
+            transitions.push(Transition(userID: userID, online: online, at: at))
+        }
         let store = store
         let logger = logger
         let stopped = stopped
         worker = Task.detached {
-            for await change in stream {
+            // Whatever piled up is handled together: 10,000 users connecting at once cost one write and one
+            // read, not 10,000 commits queued in front of everyone's messages.
+            while let batch = await transitions.takeAll() {
                 // After ``stop()`` the database is about to close; ``stampOnlineUsers(at:)`` covered everyone.
                 if stopped.isSet { continue }
                 do {
                     // Stamped on both edges: "last seen" stays close to the truth even if the process dies
                     // while the user is online.
-                    try await writer.write { db in try store.setLastSeen(userIDs: [change.userID], at: change.at, db) }
-                    let audience = try await readers.read { db in
-                        try store.audience(of: change.userID, maxRoomMembers: audienceRoomLimit, db)
+                    try await writer.write { db in
+                        for change in batch { try store.setLastSeen(userIDs: [change.userID], at: change.at, db) }
                     }
-                    events.publish(
-                        .presence(
-                            PresenceChange(
-                                userID: change.userID, online: change.online,
-                                lastSeenAt: change.online ? nil : change.at, audience: audience)))
+                    let audiences = try await readers.read { db in
+                        try batch.map { try store.audience(of: $0.userID, maxRoomMembers: audienceRoomLimit, db) }
+                    }
+                    for (change, audience) in zip(batch, audiences) {
+                        events.publish(
+                            .presence(
+                                PresenceChange(
+                                    userID: change.userID, online: change.online,
+                                    lastSeenAt: change.online ? nil : change.at, audience: audience)))
+                    }
                 } catch {
-                    logger.warn(
-                        "presence change not recorded", ["user_id": String(change.userID), "error": "\(error)"])
+                    logger.warn("presence changes not recorded", ["count": String(batch.count), "error": "\(error)"])
                 }
             }
         }
@@ -83,6 +89,60 @@ public final class PresenceService: Sendable {
 
     deinit {
         transitions.finish()
+    }
+
+    private struct Transition: Sendable {
+        var userID: Int64
+        var online: Bool
+        var at: Int64
+    }
+
+    /// Transitions waiting for the worker, taken all at once.
+    private final class TransitionQueue: Sendable {
+        private struct State {
+            var items: [Transition] = []
+            var waiter: CheckedContinuation<[Transition]?, Never>?
+            var finished = false
+        }
+
+        private let state = Mutex(State())
+
+        func push(_ transition: Transition) {
+            state.withLock { state in
+                guard !state.finished else { return }
+                if let waiter = state.waiter {
+                    state.waiter = nil
+                    waiter.resume(returning: [transition])
+                } else {
+                    state.items.append(transition)
+                }
+            }
+        }
+
+        /// Everything queued, waiting for at least one; nil once finished.
+        func takeAll() async -> [Transition]? {
+            await withCheckedContinuation { continuation in
+                state.withLock { state in
+                    if !state.items.isEmpty {
+                        let items = state.items
+                        state.items = []
+                        continuation.resume(returning: items)
+                    } else if state.finished {
+                        continuation.resume(returning: nil)
+                    } else {
+                        state.waiter = continuation
+                    }
+                }
+            }
+        }
+
+        func finish() {
+            state.withLock { state in
+                state.finished = true
+                state.waiter?.resume(returning: nil)
+                state.waiter = nil
+            }
+        }
     }
 
     /// The presence of `userID` as `viewerID` sees it. ``ChatError/notFound`` unless `viewerID` is the user, a

@@ -13,6 +13,7 @@ public final class ChatApplication: Sendable {
     let writer: DatabaseWriter
     let readers: DatabaseReaderPool
     let workers: WorkerPool
+    let checkpointer: WALCheckpointer?
     let server: HTTPServer
     let accounts: AccountService
     /// Realtime: committed changes travel from the services through `events` to the hub, which fans them out
@@ -37,6 +38,9 @@ public final class ChatApplication: Sendable {
             }
         }
         readers = try DatabaseReaderPool(configuration: database)
+        checkpointer =
+            settings.database.checkpointInterval > .zero
+            ? try WALCheckpointer(configuration: database, interval: settings.database.checkpointInterval) : nil
         workers = try WorkerPool(threads: settings.server.workerCount)
         let keyRing = try KeyRing(directory: settings.keysDirectory)
         let accounts = AccountService(
@@ -172,6 +176,7 @@ public final class ChatApplication: Sendable {
         presence.stop()
         maintenance.cancel()
         workers.shutdown()
+        checkpointer?.close()
         readers.close()
         writer.close()
         logger.info("stopped")

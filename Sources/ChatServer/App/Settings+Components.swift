@@ -10,6 +10,11 @@ extension Settings {
             DatabaseConfiguration.SynchronousMode(rawValue: database.synchronous.rawValue) ?? .normal
         configuration.busyTimeout = Int(database.busyTimeout.milliseconds)
         configuration.readers = database.readers
+        if database.checkpointInterval > .zero {
+            // The background checkpointer keeps the WAL short; SQLite's own checkpoint is only a safety net for
+            // a WAL it cannot keep short (80 MiB).
+            configuration.walAutocheckpointPages = 20_000
+        }
         return configuration
     }
 

@@ -96,6 +96,9 @@ extension Settings {
             settings.database.batchMax = try SettingValue.integer(text, in: 1...65_536)
         },
 
+        SettingDefinition("database.checkpoint_interval") { settings, text throws(SettingValueError) in
+            settings.database.checkpointInterval = try SettingValue.duration(text)
+        },
         SettingDefinition("log.level", flag: "log-level") { settings, text throws(SettingValueError) in
             // `warning` is accepted too, but the documented spellings are the four level names.
             settings.log.level = try SettingValue.choice(

@@ -89,6 +89,9 @@ public struct Settings: Sendable, Equatable {
         public var readers = 4
         /// `database.batch_max`: most writes the writer commits in one transaction (group commit).
         public var batchMax = 512
+        /// `database.checkpoint_interval`: how often a background thread checkpoints the WAL; zero leaves it to
+        /// SQLite inside the writer's commits.
+        public var checkpointInterval: Duration = .seconds(1)
 
         public init() {}
     }
