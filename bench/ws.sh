@@ -161,7 +161,8 @@ idle() {
         IDLE_RESULT="FAILED (see bench/out/ws-$STAMP/$name.txt)"
         return 0
     fi
-    sleep 1
+    # Steady state: chat gives the buffers of a connection back after a quiet second (checked once a second).
+    sleep 3
     after=$(rss_kib "$pid")
     connected=$(sed -n 's/^ready //p' "$file")
     note="; connected in $(sed -n 's/^connected [0-9/]* in \([0-9.]*\) s.*/\1/p' "$file") s$note"
