@@ -26,7 +26,7 @@ let package = Package(
         // Local-disk blobs behind Cloudinary's Upload API: signatures, format sniffing, content-addressed files.
         .target(name: "Blobs", dependencies: ["Storage", "Security", "SystemSupport", "Logging", "COpenSSL"]),
         .target(
-            name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Logging"],
+            name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Blobs", "Logging"],
             plugins: ["EmbedMigrations"]),
         .executableTarget(name: "chat", dependencies: ["ChatServer"]),
         // `make bench`: in-process measurements that need no server.

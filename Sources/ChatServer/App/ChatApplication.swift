@@ -1,3 +1,4 @@
+import Blobs
 import ChatCore
 import Glibc
 import HTTPServer
@@ -21,6 +22,7 @@ public final class ChatApplication: Sendable {
     let events: any PubSub
     let hub: RealtimeHub
     let presence: PresenceService
+    let blobs: BlobService
     private let maintenance: Task<Void, Never>
     private let logger = Logger("chat")
 
@@ -63,18 +65,33 @@ public final class ChatApplication: Sendable {
             typingTimeout: settings.realtime.typingTimeout)
         hub.start()
         self.events = events
+        let blobFiles = try BlobFileStore(root: settings.blobsDirectory)
+        // Temp files of uploads cut off by a crash or a stop; chunked uploads resume from their rows' offsets,
+        // so only files older than their expiry go.
+        _ = try? blobFiles.sweepTemporaryFiles(
+            olderThan: settings.blobs.chunkExpiry.milliseconds / 1000, now: AccountService.systemClock() / 1000)
+        let credentials = try BlobCredentials.loadOrCreate(
+            blobsDirectory: settings.blobsDirectory, cloudName: settings.blobs.cloudName,
+            apiKey: settings.blobs.apiKey.isEmpty ? nil : settings.blobs.apiKey,
+            apiSecret: settings.blobs.apiSecret.isEmpty ? nil : settings.blobs.apiSecret)
+        blobs = BlobService(
+            credentials: credentials, policy: settings.blobPolicy, files: blobFiles, writer: writer, readers: readers,
+            clock: AccountService.systemClock)
+        var httpConfiguration = settings.httpServerConfiguration
+        let policy = settings.blobPolicy
+        httpConfiguration.streamedBodies = { CloudinaryRoutes.streamedBodyLimit($0, policy: policy) }
         server = HTTPServer(
-            configuration: settings.httpServerConfiguration,
+            configuration: httpConfiguration,
             responder: Self.responder(
                 settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
-                realtime: (events, hub, presence), webSocketEchoPath: webSocketEchoPath))
-        maintenance = Self.startMaintenance(accounts: accounts)
+                realtime: (events, hub, presence), blobs: blobs, webSocketEchoPath: webSocketEchoPath))
+        maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
     }
 
     private static func responder(
         settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
         accounts: AccountService, realtime: (events: any PubSub, hub: RealtimeHub, presence: PresenceService),
-        webSocketEchoPath: String?
+        blobs: BlobService, webSocketEchoPath: String?
     ) -> any Responder {
         var router = Router()
         if let path = webSocketEchoPath, !path.isEmpty {
@@ -114,9 +131,15 @@ public final class ChatApplication: Sendable {
             tickets: WebSocketTickets(ttl: settings.realtime.ticketTTL.milliseconds),
             presence: realtime.presence, auth: auth, allowedOrigins: settings.cors.allowedOrigins
         ).register(in: &router)
+        var staticFallback: Handler?
         if let directory = settings.server.staticDir, !directory.isEmpty {
-            StaticRoutes(handler: StaticFileHandler(root: directory), workers: workers).register(in: &router)
+            let handler = StaticFileHandler(root: directory)
+            StaticRoutes(handler: handler, workers: workers).register(in: &router)
+            staticFallback = { request, _ in .blocking(on: workers) { handler.respond(to: request) } }
         }
+        let cloudinary = CloudinaryRoutes(service: blobs, workers: workers, fallback: staticFallback)
+        cloudinary.register(in: &router)
+        UploadRoutes(cloudinary: cloudinary, auth: auth).register(in: &router)
         let proxies = settings.security.trustedProxies.compactMap(AddressBlock.init)
         var middleware: [any Middleware] = [
             ClientAddressMiddleware(trustedProxies: proxies),
@@ -130,13 +153,14 @@ public final class ChatApplication: Sendable {
         return MiddlewareChain(middleware, responder: router)
     }
 
-    /// Every ten minutes: forget expired refresh tokens and revoked token ids.
-    private static func startMaintenance(accounts: AccountService) -> Task<Void, Never> {
+    /// Every ten minutes: forget expired refresh tokens and revoked token ids, and remove abandoned chunked uploads.
+    private static func startMaintenance(accounts: AccountService, blobs: BlobService) -> Task<Void, Never> {
         Task.detached {
             while !Task.isCancelled {
                 do {
                     try await Task.sleep(for: .seconds(600))
                     _ = try await accounts.pruneExpired()
+                    try await blobs.expireChunkedUploads()
                 } catch is CancellationError {
                     return
                 } catch {

@@ -1,3 +1,4 @@
+import Blobs
 import ChatCore
 import HTTPServer
 import Storage
@@ -44,6 +45,26 @@ extension Settings {
             issuer: auth.issuer, audience: auth.audience, accessTokenLifetime: auth.accessTTL,
             refreshTokenLifetime: auth.refreshTTL, bcryptCost: auth.bcryptCost, leeway: auth.leeway,
             userCacheCapacity: cache.users)
+    }
+}
+
+extension Settings {
+    /// The blob store's view of `[blobs]` (presets were validated when the settings loaded).
+    var blobPolicy: BlobPolicy {
+        var policy = BlobPolicy()
+        policy.maxImageBytes = Int64(blobs.maxImageBytes)
+        policy.maxVideoBytes = Int64(blobs.maxVideoBytes)
+        policy.maxRawBytes = Int64(blobs.maxRawBytes)
+        policy.userQuota = Int64(blobs.userQuota)
+        policy.maxTimestampAge = blobs.maxTimestampAge.milliseconds / 1000
+        policy.chunkExpiry = blobs.chunkExpiry.milliseconds / 1000
+        policy.presets = (try? UploadPreset.parseList(blobs.presets).get()) ?? [:]
+        return policy
+    }
+
+    /// The blob directory: `<data_dir>/blobs`.
+    var blobsDirectory: String {
+        server.dataDir.hasSuffix("/") ? server.dataDir + "blobs" : server.dataDir + "/blobs"
     }
 }
 

@@ -1,3 +1,4 @@
+import Blobs
 import Logging
 
 /// One setting as the config file, the environment and flags see it: its `section.key`, the command-line
@@ -171,6 +172,49 @@ extension Settings {
 
         SettingDefinition("cache.users") { settings, text throws(SettingValueError) in
             settings.cache.users = try SettingValue.integer(text, in: 16...10_000_000)
+        },
+
+        SettingDefinition("blobs.cloud_name") { settings, text throws(SettingValueError) in
+            guard BlobCredentials.isValidCloudName(text) else {
+                throw SettingValueError(expected: "2 to 128 letters, digits or -, starting with a letter")
+            }
+            settings.blobs.cloudName = text
+        },
+        SettingDefinition("blobs.api_key") { settings, text throws(SettingValueError) in
+            guard text.isEmpty || BlobCredentials.isValidKeyOrSecret(text) else {
+                throw SettingValueError(expected: "letters, digits, - or _ (empty: generated)")
+            }
+            settings.blobs.apiKey = text
+        },
+        SettingDefinition("blobs.api_secret") { settings, text throws(SettingValueError) in
+            guard text.isEmpty || BlobCredentials.isValidKeyOrSecret(text) else {
+                throw SettingValueError(expected: "letters, digits, - or _ (empty: generated)")
+            }
+            settings.blobs.apiSecret = text
+        },
+        SettingDefinition("blobs.max_image_bytes") { settings, text throws(SettingValueError) in
+            settings.blobs.maxImageBytes = try SettingValue.size(text, in: 1...(1 << 40))
+        },
+        SettingDefinition("blobs.max_video_bytes") { settings, text throws(SettingValueError) in
+            settings.blobs.maxVideoBytes = try SettingValue.size(text, in: 1...(1 << 40))
+        },
+        SettingDefinition("blobs.max_raw_bytes") { settings, text throws(SettingValueError) in
+            settings.blobs.maxRawBytes = try SettingValue.size(text, in: 1...(1 << 40))
+        },
+        SettingDefinition("blobs.presets") { settings, text throws(SettingValueError) in
+            if case .failure(let error) = UploadPreset.parseList(text) {
+                throw SettingValueError(expected: "presets like name:unsigned=true,folder=x;other:… (\(error))")
+            }
+            settings.blobs.presets = text
+        },
+        SettingDefinition("blobs.user_quota") { settings, text throws(SettingValueError) in
+            settings.blobs.userQuota = try SettingValue.size(text, in: 0...(1 << 50))
+        },
+        SettingDefinition("blobs.chunk_expiry") { settings, text throws(SettingValueError) in
+            settings.blobs.chunkExpiry = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("blobs.max_timestamp_age") { settings, text throws(SettingValueError) in
+            settings.blobs.maxTimestampAge = try SettingValue.duration(text, allowZero: false)
         },
 
         SettingDefinition("realtime.max_message_bytes") { settings, text throws(SettingValueError) in

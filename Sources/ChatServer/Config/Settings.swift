@@ -22,6 +22,7 @@ public struct Settings: Sendable, Equatable {
     public var chat = Chat()
     public var cache = Cache()
     public var realtime = Realtime()
+    public var blobs = Blobs()
 
     public init() {}
 
@@ -208,6 +209,29 @@ public struct Settings: Sendable, Equatable {
         public var ticketTTL: Duration = .seconds(30)
         /// `realtime.auth_grace`: after the access token expired, how long the connection waits for AUTH.
         public var authGrace: Duration = .seconds(10)
+
+        public init() {}
+    }
+
+    /// `[blobs]`: the Cloudinary-compatible blob store (docs/blobs.md).
+    public struct Blobs: Sendable, Equatable {
+        /// `blobs.cloud_name`
+        public var cloudName = "local"
+        /// `blobs.api_key`, `blobs.api_secret`: empty means generated once and kept in the data directory.
+        public var apiKey = ""
+        public var apiSecret = ""
+        /// `blobs.max_image_bytes`, `blobs.max_video_bytes`, `blobs.max_raw_bytes`
+        public var maxImageBytes = 20 << 20
+        public var maxVideoBytes = 1 << 30
+        public var maxRawBytes = 1 << 30
+        /// `blobs.presets`: `name:key=value,…;name2:…` (see docs/blobs.md), kept as written and parsed on load.
+        public var presets = ""
+        /// `blobs.user_quota`: bytes one user may store through the chat API.
+        public var userQuota = 1 << 30
+        /// `blobs.chunk_expiry`: partial chunked uploads untouched this long are removed.
+        public var chunkExpiry: Duration = .seconds(86_400)
+        /// `blobs.max_timestamp_age`: signed requests with an older timestamp are refused.
+        public var maxTimestampAge: Duration = .seconds(3600)
 
         public init() {}
     }

@@ -81,19 +81,55 @@ public struct StaticFileHandler: Sendable {
         return respond(to: request, with: file, contentType: MIMETypes.contentType(forPath: name), now: now)
     }
 
+    /// Serves one regular file the caller located itself (a content-addressed blob, never a path built from the
+    /// request) with validators, conditional requests and ranges as for the root's files, but the caller's content
+    /// type, entity tag (quoted), `Cache-Control` and extra headers. 404 when there is no such regular file.
+    /// Blocking: see the type's documentation.
+    public static func respond(
+        to request: HTTPRequest, fileAtPath path: String, contentType: String, etag: String, cacheControl: String,
+        headers extra: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
+        var descriptor: Int32
+        repeat {
+            descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        } while descriptor < 0 && errno == EINTR
+        guard descriptor >= 0 else { return lookupError(errno).response }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            _ = Glibc.close(descriptor)
+            return HTTPError.notFound().response
+        }
+        let file = OpenFile(
+            descriptor: descriptor, isRegular: true, isDirectory: false, size: Int(info.st_size),
+            modificationTime: Int(info.st_mtim.tv_sec))
+        return serve(
+            request, file: file, contentType: contentType, etag: etag, cacheControl: cacheControl, extra: extra,
+            now: HTTPDate.currentEpochSeconds())
+    }
+
     // MARK: - Validators, conditions and ranges
 
     private func respond(to request: HTTPRequest, with file: OpenFile, contentType: String, now: Int) -> HTTPResponse {
-        // A Last-Modified later than the response's Date is not allowed (§8.8.2.1): clamp a future mtime to now.
-        let lastModified = min(file.modificationTime, now)
         // nginx's format: mtime and size in hex. Not a content hash, but it changes whenever either does, and
         // clients only ever compare it for equality.
         let etag = "\"" + String(file.modificationTime, radix: 16) + "-" + String(file.size, radix: 16) + "\""
+        return Self.serve(
+            request, file: file, contentType: contentType, etag: etag,
+            cacheControl: contentType.hasPrefix("text/html") ? htmlCacheControl : assetCacheControl,
+            extra: HTTPHeaders(), now: now)
+    }
 
+    private static func serve(
+        _ request: HTTPRequest, file: OpenFile, contentType: String, etag: String, cacheControl: String,
+        extra: HTTPHeaders, now: Int
+    ) -> HTTPResponse {
+        // A Last-Modified later than the response's Date is not allowed (§8.8.2.1): clamp a future mtime to now.
+        let lastModified = min(file.modificationTime, now)
         var headers = HTTPHeaders()
         headers.add("ETag", etag)
         headers.add("Last-Modified", HTTPDate.format(epochSeconds: lastModified))
-        headers.add("Cache-Control", contentType.hasPrefix("text/html") ? htmlCacheControl : assetCacheControl)
+        headers.add("Cache-Control", cacheControl)
+        for field in extra { headers.add(field.name, field.value) }
 
         switch evaluatePreconditions(request.headers, etag: etag, lastModified: lastModified, now: now) {
         case .proceed:
@@ -144,7 +180,7 @@ public struct StaticFileHandler: Sendable {
     }
 
     /// Steps 1–4 of the evaluation order in RFC 9110 §13.2.2, for a representation that exists and a GET or HEAD.
-    private func evaluatePreconditions(_ headers: HTTPHeaders, etag: String, lastModified: Int, now: Int)
+    private static func evaluatePreconditions(_ headers: HTTPHeaders, etag: String, lastModified: Int, now: Int)
         -> Precondition
     {
         let ifMatch = headers.values("If-Match")
@@ -166,7 +202,7 @@ public struct StaticFileHandler: Sendable {
 
     /// Step 5 of §13.2.2: whether `Range` applies. It does without `If-Range`; with it, only when the client's
     /// validator still matches (§13.1.5), so a client never splices bytes of two versions of the file.
-    private func rangeCondition(_ headers: HTTPHeaders, etag: String, lastModified: Int, now: Int) -> Bool {
+    private static func rangeCondition(_ headers: HTTPHeaders, etag: String, lastModified: Int, now: Int) -> Bool {
         let values = headers.values("If-Range")
         if values.isEmpty { return true }
         guard values.count == 1 else { return false }
@@ -180,7 +216,7 @@ public struct StaticFileHandler: Sendable {
 
     /// The date of a date-valued precondition field, or nil when it is absent, repeated, or not an HTTP-date, all
     /// of which §13.1.3 and §13.1.4 say to ignore.
-    private func singleDate(_ headers: HTTPHeaders, _ name: String, now: Int) -> Int? {
+    private static func singleDate(_ headers: HTTPHeaders, _ name: String, now: Int) -> Int? {
         let values = headers.values(name)
         guard values.count == 1 else { return nil }
         return HTTPDate.parse(values[0], now: now)

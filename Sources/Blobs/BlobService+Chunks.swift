@@ -1,0 +1,67 @@
+import Storage
+
+extension BlobService {
+    /// Checks a chunk of an `upload_large` against its upload's state before its bytes are read, starting the
+    /// upload at its first chunk. Throws ``BlobError/badRequest(_:)`` for a gap, an overlap, a changed total or an
+    /// unknown upload.
+    public func beginChunk(uploadID: String, range: ContentRange, resourceType: String, limit: Int64)
+        async throws(BlobError) -> ChunkedUpload.Outcome
+    {
+        let cloud = credentials.cloudName
+        let now = clock()
+        let expiry = policy.chunkExpiry * 1000
+        let path: String
+        do {
+            path = try files.partialPath(uploadID: uploadID)
+        } catch {
+            throw .badRequest(ChunkedUploadError.invalidUploadID.description)
+        }
+        return try await write { [store] db in
+            let session = try store.uploadSession(cloudName: cloud, uploadID: uploadID, db)
+            let outcome: ChunkedUpload.Outcome
+            do throws(ChunkedUploadError) {
+                outcome = try ChunkedUpload.check(
+                    range, nextOffset: session?.nextOffset, total: session?.totalBytes, limit: limit)
+            } catch {
+                throw BlobError.badRequest(error.description)
+            }
+            if session == nil {
+                try store.insertUploadSession(
+                    UploadSessionRecord(
+                        cloudName: cloud, uploadID: uploadID, resourceType: resourceType, type: .upload,
+                        publicID: "", totalBytes: range.total, nextOffset: 0, tempPath: path, createdAt: now,
+                        updatedAt: now, expiresAt: now + expiry), db)
+            }
+            return outcome
+        }
+    }
+
+    /// Records a chunk as stored (its bytes are in the partial file); false if another request stored the same
+    /// chunk meanwhile. The last chunk ends the session: the caller then stages the partial file.
+    public func endChunk(uploadID: String, range: ContentRange) async throws(BlobError) -> Bool {
+        let cloud = credentials.cloudName
+        let now = clock()
+        let expiry = policy.chunkExpiry * 1000
+        return try await write { [store] db in
+            let moved = try store.advanceUploadSession(
+                cloudName: cloud, uploadID: uploadID, from: range.first, to: range.last + 1, now: now,
+                expiresAt: now + expiry, db)
+            if moved && range.isLast {
+                _ = try store.deleteUploadSession(cloudName: cloud, uploadID: uploadID, db)
+            }
+            return moved
+        }
+    }
+
+    /// Removes chunked uploads nobody touched within the expiry (rows and partial files); returns how many.
+    @discardableResult
+    public func expireChunkedUploads() async throws(BlobError) -> Int {
+        let now = clock()
+        let files = self.files
+        return try await write { [store] db in
+            let expired = try store.deleteExpiredUploadSessions(now: now, db)
+            for session in expired { files.removePartial(uploadID: session.uploadID) }
+            return expired.count
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Blobs
+import Foundation
+import HTTPServer
+import Storage
+
+/// The JSON answers of the Cloudinary-compatible routes, shaped as Cloudinary's (the SDKs read them).
+enum CloudinaryJSON {
+    /// `{"error":{"message":…}}` with Cloudinary's status for each failure (the SDKs map statuses to their
+    /// exception classes: 400 BadRequest, 401 AuthorizationRequired, 403 NotAllowed, 404 NotFound, 409
+    /// AlreadyExists, 420 RateLimited).
+    static func error(_ error: BlobError) -> HTTPResponse {
+        let status: HTTPStatus =
+            switch error {
+            case .badRequest: .badRequest
+            case .unauthorized: .unauthorized
+            case .forbidden: .forbidden
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .tooLarge: .badRequest
+            case .unavailable: .internalServerError
+            }
+        var body = #"{"error":{"message":"#
+        JSONText.appendString(error.message, to: &body)
+        body += "}}"
+        return HTTPResponse(
+            status: status, headers: ["Content-Type": "application/json"], body: .bytes(Array(body.utf8)))
+    }
+
+    /// Runs an async Cloudinary handler: blob errors become their answers; others the usual error shape.
+    static func reply(_ body: @escaping @Sendable () async throws -> HTTPResponse) -> Reply {
+        .async {
+            do {
+                return try await body()
+            } catch let error as BlobError {
+                return Self.error(error)
+            }
+        }
+    }
+}
+
+/// Where an asset is delivered: `http(s)://<host>/<cloud>/<resource_type>/<type>/[s--SIG--/]v<version>/<id>[.<format>]`.
+struct DeliveryURLs: Sendable {
+    let service: BlobService
+
+    /// The path after the host; signed for `authenticated` assets (as the SDK's `sign_url=True`).
+    func path(of asset: AssetRecord) -> String {
+        let escaped = CloudinarySignature.smartEscape(asset.publicID)
+        let file = asset.resourceType == .raw || asset.format.isEmpty ? escaped : escaped + "." + asset.format
+        var path = "/\(asset.cloudName)/\(asset.resourceType.rawValue)/\(asset.type.rawValue)/"
+        if asset.type == .authenticated {
+            path += CloudinarySignature.deliverySignature(toSign: file, secret: service.credentials.apiSecret) + "/"
+        }
+        return path + "v\(asset.version)/" + file
+    }
+
+    /// The host to put in URLs: the request's `Host`, else the listening address.
+    static func host(of request: HTTPRequest) -> String {
+        request.headers["Host"] ?? "127.0.0.1"
+    }
+}
+
+/// An upload answer (Cloudinary's upload response fields).
+struct UploadResponseJSON: Encodable {
+    let asset: AssetRecord
+    let stored: StoredAsset
+    let host: String
+    let urls: DeliveryURLs
+
+    enum CodingKeys: String, CodingKey {
+        case asset_id, public_id, version, version_id, signature, width, height, format, resource_type, created_at
+        case tags, bytes, type, etag, placeholder, url, secure_url, folder, original_filename, api_key, existing
+        case overwritten, context
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let secret = urls.service.credentials.apiSecret
+        try container.encode(asset.assetID, forKey: .asset_id)
+        try container.encode(asset.publicID, forKey: .public_id)
+        try container.encode(asset.version, forKey: .version)
+        try container.encode(asset.versionID, forKey: .version_id)
+        try container.encode(
+            CloudinarySignature.responseSignature(publicID: asset.publicID, version: asset.version, secret: secret),
+            forKey: .signature)
+        try container.encodeIfPresent(asset.width, forKey: .width)
+        try container.encodeIfPresent(asset.height, forKey: .height)
+        if asset.resourceType != .raw { try container.encode(asset.format, forKey: .format) }
+        try container.encode(asset.resourceType.rawValue, forKey: .resource_type)
+        try container.encode(Self.iso8601(milliseconds: asset.createdAt), forKey: .created_at)
+        try container.encode(asset.tags, forKey: .tags)
+        try container.encode(asset.bytes, forKey: .bytes)
+        try container.encode(asset.type.rawValue, forKey: .type)
+        try container.encode(asset.etag, forKey: .etag)
+        try container.encode(false, forKey: .placeholder)
+        let path = urls.path(of: asset)
+        try container.encode("http://" + host + path, forKey: .url)
+        try container.encode("https://" + host + path, forKey: .secure_url)
+        try container.encode(asset.folder, forKey: .folder)
+        try container.encodeIfPresent(asset.originalFilename, forKey: .original_filename)
+        try container.encode(urls.service.credentials.apiKey, forKey: .api_key)
+        if !asset.context.isEmpty { try container.encode(["custom": asset.context], forKey: .context) }
+        if stored.existing { try container.encode(true, forKey: .existing) }
+        if stored.overwritten { try container.encode(true, forKey: .overwritten) }
+    }
+
+    /// `2026-11-27T13:00:00Z`.
+    static func iso8601(milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

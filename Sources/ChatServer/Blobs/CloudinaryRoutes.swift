@@ -1,0 +1,337 @@
+import Blobs
+import Foundation
+import HTTPServer
+import Storage
+import SystemSupport
+
+/// Cloudinary's Upload API and delivery URLs on local disk (docs/blobs.md): `POST /v1_1/:cloud/:resource_type/upload`
+/// (streamed multipart, chunked with `Content-Range`), `POST /v1_1/:cloud/:resource_type/destroy`, and
+/// `GET /:cloud/:resource_type/:type/…`.
+struct CloudinaryRoutes: Sendable {
+    let service: BlobService
+    let workers: WorkerPool
+    /// Serves what is not a blob under the same shape of path (the web client's files), if configured.
+    let fallback: Handler?
+
+    static let resourceTypes: Set<String> = ["image", "video", "raw", "auto"]
+
+    /// Which requests stream their body: uploads, with the largest limit any upload may reach.
+    static func streamedBodyLimit(_ request: HTTPRequest, policy: BlobPolicy) -> Int? {
+        guard request.method == .POST else { return nil }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false)
+        let isUpload =
+            (parts.count == 5 && parts[1] == "v1_1" && parts[4] == "upload") || request.path == "/api/v1/uploads"
+        guard isUpload else { return nil }
+        // The multipart framing and text fields around the file.
+        return Int(clamping: max(policy.maxImageBytes, policy.maxVideoBytes, policy.maxRawBytes)) + (1 << 20)
+    }
+
+    func register(in router: inout Router) {
+        router.post("/v1_1/:cloud/:resource_type/upload") { request, _ in
+            let cloud = request.pathParameters["cloud"] ?? ""
+            let resourceType = request.pathParameters["resource_type"] ?? ""
+            return CloudinaryJSON.reply {
+                try checkCloud(cloud, resourceType: resourceType)
+                if let range = request.headers["Content-Range"] {
+                    return try await uploadChunk(request, resourceType: resourceType, rangeHeader: range)
+                }
+                return try await upload(request, resourceType: resourceType, owner: nil)
+            }
+        }
+        router.post("/v1_1/:cloud/:resource_type/destroy") { request, _ in
+            let cloud = request.pathParameters["cloud"] ?? ""
+            let resourceType = request.pathParameters["resource_type"] ?? ""
+            return CloudinaryJSON.reply {
+                try checkCloud(cloud, resourceType: resourceType)
+                return try await destroy(request, resourceType: resourceType)
+            }
+        }
+        router.get("/:cloud/:resource_type/:type/*rest") { request, context in
+            guard request.pathParameters["cloud"] == service.credentials.cloudName else {
+                if let fallback { return try fallback(request, context) }
+                throw HTTPError.notFound()
+            }
+            return CloudinaryJSON.reply { try await deliver(request) }
+        }
+    }
+
+    private func checkCloud(_ cloud: String, resourceType: String) throws(BlobError) {
+        guard cloud == service.credentials.cloudName else { throw .notFound("Unknown cloud name \(cloud.prefix(64))") }
+        guard Self.resourceTypes.contains(resourceType) else {
+            throw .badRequest("Invalid resource type \(resourceType.prefix(32))")
+        }
+    }
+
+    // MARK: Upload
+
+    /// A whole upload (or the chat API's, with `owner`): read, authorize, store, answer.
+    func upload(_ request: HTTPRequest, resourceType: String, owner: Int64?) async throws -> HTTPResponse {
+        let reader = UploadReader(service: service, workers: workers)
+        let limit = service.byteLimit(resourceType: resourceType, preset: nil)
+        var preset: UploadPreset?
+        let upload = try await reader.read(request, limit: limit) { fields in
+            if owner == nil { preset = try service.authorize(fields: fields, basic: Self.basicCredentials(request)) }
+        }
+        if owner == nil { preset = try service.authorize(fields: upload.fields, basic: Self.basicCredentials(request)) }
+        guard let staged = upload.staged else { throw BlobError.badRequest("Missing required parameter - file") }
+        var options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
+        options.filename = upload.filename
+        if let owner {
+            options.ownerUserID = owner
+            options.type = .authenticated
+        }
+        let stored = try await service.store(staged, options: options, preset: preset)
+        return .json(
+            UploadResponseJSON(
+                asset: stored.asset, stored: stored, host: DeliveryURLs.host(of: request),
+                urls: DeliveryURLs(service: service)))
+    }
+
+    /// One chunk of an `upload_large`: appended to the upload's partial file in order; the last one stores it.
+    private func uploadChunk(_ request: HTTPRequest, resourceType: String, rangeHeader: String) async throws
+        -> HTTPResponse
+    {
+        guard let range = ContentRange(header: rangeHeader) else {
+            throw BlobError.badRequest(ChunkedUploadError.invalidContentRange.description)
+        }
+        guard let uploadID = request.headers["X-Unique-Upload-Id"], ChunkedUpload.isValidUploadID(uploadID) else {
+            throw BlobError.badRequest(ChunkedUploadError.invalidUploadID.description)
+        }
+        let limit = service.byteLimit(resourceType: resourceType, preset: nil)
+        let chunks = ChunkStore(service: service, workers: workers)
+        let basic = Self.basicCredentials(request)
+        let outcome = try await chunks.append(request, range: range, uploadID: uploadID, limit: limit) { fields in
+            _ = try service.authorize(fields: fields, basic: basic)
+        }
+        guard case .complete(let staged, let upload) = outcome else {
+            guard case .partial(let received, let upload) = outcome else { throw BlobError.unavailable("chunk") }
+            let preset = try service.authorize(fields: upload.fields, basic: basic)
+            let options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
+            return .json(
+                ChunkProgressJSON(
+                    done: false, bytes: received, public_id: options.publicID,
+                    resource_type: resourceType == "auto" ? "raw" : resourceType))
+        }
+        let preset = try service.authorize(fields: upload.fields, basic: Self.basicCredentials(request))
+        var options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
+        options.filename = upload.filename
+        let stored = try await service.store(staged, options: options, preset: preset)
+        return .json(
+            UploadResponseJSON(
+                asset: stored.asset, stored: stored, host: DeliveryURLs.host(of: request),
+                urls: DeliveryURLs(service: service)))
+    }
+
+    /// The upload options from the request's parameters (Cloudinary's names) and its preset's defaults.
+    static func options(_ fields: [(name: String, value: String)], resourceType: String, preset: UploadPreset?)
+        throws(BlobError) -> UploadOptions
+    {
+        var values: [String: String] = [:]
+        var tags: [String] = []
+        for (name, value) in fields {
+            if name == "tags[]" {
+                tags.append(value)
+            } else {
+                values[name] = value
+            }
+        }
+        if let joined = values["tags"] { tags += joined.split(separator: ",").map(String.init) }
+        var options = UploadOptions(resourceType: resourceType)
+        options.publicID = values["public_id"].flatMap { $0.isEmpty ? nil : $0 }
+        options.folder = values["folder"].flatMap { $0.isEmpty ? nil : $0 }
+        options.useFilename = Self.flag(values["use_filename"]) ?? false
+        options.uniqueFilename = Self.flag(values["unique_filename"]) ?? true
+        options.overwrite = Self.flag(values["overwrite"]) ?? true
+        options.tags = tags.map { $0.trimmingSpaces }.filter { !$0.isEmpty }.map(String.init)
+        options.format = values["format"].flatMap { $0.isEmpty ? nil : $0 }
+        switch values["type"] ?? preset?.type ?? "upload" {
+        case "", "upload": options.type = .upload
+        case "authenticated": options.type = .authenticated
+        case let other: throw .badRequest("Invalid type \(other.prefix(32)): upload or authenticated")
+        }
+        if let context = values["context"], !context.isEmpty {
+            for pair in context.split(separator: "|") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                options.context[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+        }
+        return options
+    }
+
+    private static func flag(_ value: String?) -> Bool? {
+        switch value?.lowercased() {
+        case "true", "1": true
+        case "false", "0": false
+        default: nil
+        }
+    }
+
+    /// `Authorization: Basic base64(api_key:api_secret)` (RFC 7617), if sent.
+    static func basicCredentials(_ request: HTTPRequest) -> (key: String, secret: String)? {
+        guard let value = request.headers["Authorization"] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, HTTPHeaders.namesEqual(parts[0], "Basic"),
+            let decoded = Data(base64Encoded: String(parts[1].trimmingSpaces)),
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    // MARK: Destroy
+
+    private func destroy(_ request: HTTPRequest, resourceType: String) async throws -> HTTPResponse {
+        let fields = try Self.formFields(request)
+        _ = try service.authorize(fields: fields, basic: Self.basicCredentials(request))
+        let values = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        guard let publicID = values["public_id"], !publicID.isEmpty else {
+            throw BlobError.badRequest("Missing required parameter - public_id")
+        }
+        guard
+            let type = AssetRecord.DeliveryType(rawValue: values["type"].flatMap { $0.isEmpty ? nil : $0 } ?? "upload"),
+            let resource = AssetRecord.ResourceType(rawValue: resourceType == "auto" ? "image" : resourceType)
+        else { throw BlobError.badRequest("Invalid type or resource type") }
+        let deleted = try await service.destroy(resourceType: resource, type: type, publicID: publicID)
+        return .json(["result": deleted ? "ok" : "not found"])
+    }
+
+    /// The fields of a small buffered form: multipart (the SDKs), URL-encoded, or JSON.
+    static func formFields(_ request: HTTPRequest) throws -> [(name: String, value: String)] {
+        let contentType = request.headers["Content-Type"] ?? ""
+        if let boundary = MultipartParser.boundary(fromContentType: contentType) {
+            return try MultipartFieldCollector.fields(in: request.body, boundary: boundary)
+        }
+        if contentType.lowercased().hasPrefix("application/json") {
+            let object = try request.decodeJSON([String: JSONScalar].self)
+            return object.map { ($0.key, $0.value.text) }
+        }
+        return PercentDecoding.queryItems(String(decoding: request.body, as: UTF8.self))
+    }
+
+    // MARK: Delivery
+
+    private func deliver(_ request: HTTPRequest) async throws -> HTTPResponse {
+        // The raw (still percent-encoded) components after /cloud/resource_type/type/, as the signature covers them.
+        var components = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(4).map { $0 }
+        guard let resourceType = request.pathParameters["resource_type"].flatMap(AssetRecord.ResourceType.init),
+            let type = request.pathParameters["type"].flatMap(AssetRecord.DeliveryType.init), !components.isEmpty
+        else { throw BlobError.notFound("Resource not found") }
+        var signed = false
+        if let first = components.first, first.hasPrefix("s--"), first.hasSuffix("--") {
+            guard
+                CloudinarySignature.isValidDelivery(
+                    signatureComponent: first, pathAfterSignature: Array(components.dropFirst()),
+                    secret: service.credentials.apiSecret)
+            else { throw BlobError.unauthorized("Invalid signature") }
+            signed = true
+            components.removeFirst()
+        }
+        if type == .authenticated && !signed {
+            throw BlobError.unauthorized("This resource is only delivered with a signed URL")
+        }
+        var versioned = false
+        if let index = components.firstIndex(where: CloudinarySignature.isVersionComponent) {
+            if index > 0 {
+                throw BlobError.badRequest(
+                    "Transformations are not supported: \(components[..<index].joined(separator: "/").prefix(100))")
+            }
+            components.remove(at: index)
+            versioned = true
+        } else if components.count > 1, Self.looksLikeTransformation(components[0]) {
+            throw BlobError.badRequest("Transformations are not supported: \(components[0].prefix(100))")
+        }
+        guard let file = PercentDecoding.decode(components.joined(separator: "/")) else {
+            throw BlobError.notFound("Resource not found")
+        }
+        var publicID = file
+        var requestedFormat: String?
+        if resourceType != .raw, let dot = file.lastIndex(of: "."), !file[file.index(after: dot)...].contains("/") {
+            publicID = String(file[..<dot])
+            requestedFormat = String(file[file.index(after: dot)...]).lowercased()
+        }
+        guard let asset = try await service.asset(resourceType: resourceType, type: type, publicID: publicID),
+            let path = service.path(of: asset)
+        else { throw BlobError.notFound("Resource not found") }
+        if let requestedFormat, requestedFormat != asset.format, !(requestedFormat == "jpeg" && asset.format == "jpg") {
+            throw BlobError.badRequest(
+                "Format conversion (\(asset.format) to \(requestedFormat.prefix(16))) is not supported")
+        }
+        var headers = HTTPHeaders()
+        let contentType = Self.contentType(of: asset)
+        if contentType == "application/octet-stream" {
+            // Stored files never render on our origin: no stored-HTML XSS.
+            let name = (asset.originalFilename ?? "file").filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
+            headers.add("Content-Disposition", "attachment; filename=\"\(name)\"")
+        }
+        let scope = asset.type == .authenticated ? "private" : "public"
+        let cacheControl = versioned ? "\(scope), max-age=31536000, immutable" : "\(scope), max-age=3600"
+        let etag = "\"" + asset.etag + "\""
+        let extra = headers
+        return try await workers.run {
+            StaticFileHandler.respond(
+                to: request, fileAtPath: path, contentType: contentType, etag: etag, cacheControl: cacheControl,
+                headers: extra)
+        }
+    }
+
+    /// A path component like `w_100,h_100,c_fill` (Cloudinary's transformation parameters).
+    static func looksLikeTransformation(_ component: Substring) -> Bool {
+        component.split(separator: ",").allSatisfy { parameter in
+            guard let underscore = parameter.firstIndex(of: "_") else { return false }
+            let key = parameter[..<underscore]
+            return (1...3).contains(key.count) && key.allSatisfy { $0.isLetter && $0.isLowercase }
+        }
+    }
+
+    static func contentType(of asset: AssetRecord) -> String {
+        switch (asset.resourceType, asset.format) {
+        case (.image, "png"): "image/png"
+        case (.image, "jpg"): "image/jpeg"
+        case (.image, "gif"): "image/gif"
+        case (.image, "webp"): "image/webp"
+        case (.image, "pdf"): "application/pdf"
+        case (.video, "mp4"), (.video, "m4a"): "video/mp4"
+        case (.video, "mov"): "video/quicktime"
+        case (.video, "webm"): "video/webm"
+        case (.video, "mkv"): "video/x-matroska"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+/// `{"done": false, "bytes": N, "public_id": …, "resource_type": …}`: a chunk of `upload_large` was stored.
+struct ChunkProgressJSON: Encodable {
+    let done: Bool
+    let bytes: Int64
+    let public_id: String?
+    let resource_type: String
+}
+
+/// A JSON value of a flat object body (destroy sent as JSON).
+enum JSONScalar: Decodable {
+    case text(String)
+    case number(Double)
+    case flag(Bool)
+    case null
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .flag(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else {
+            self = .null
+        }
+    }
+
+    var text: String {
+        switch self {
+        case .text(let text): text
+        case .number(let number): number == number.rounded() ? String(Int64(number)) : String(number)
+        case .flag(let flag): flag ? "true" : "false"
+        case .null: ""
+        }
+    }
+}
