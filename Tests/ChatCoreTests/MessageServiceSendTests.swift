@@ -47,14 +47,15 @@ import Testing
             let all = await messageError {
                 try await fixture.service.send(
                     roomID: roomID, senderID: alice, content: " \n\t ", mimeType: "text/html",
-                    clientMessageID: String(repeating: "k", count: 65), replyTo: 0, attachments: ["blob-1"])
+                    clientMessageID: String(repeating: "k", count: 65), replyTo: 0,
+                    attachments: Array(repeating: "blob-1", count: MessageService.maxAttachments + 1))
             }
             #expect(
                 all
                     == .validation([
                         "content": "must not be empty", "mime_type": "must be one of text/plain, text/markdown",
                         "client_msg_id": "must be 1 to 64 characters", "reply_to": MessageService.replyToProblem,
-                        "attachments": "must be empty: attachments are not supported yet",
+                        "attachments": "at most \(MessageService.maxAttachments) uploads",
                     ]))
             let tooLong = await messageError {
                 try await fixture.service.send(

@@ -57,8 +57,8 @@ public struct Message: Sendable, Equatable {
     public var mimeType: String
     public var clientMessageID: String?
     public var replyTo: Int64?
-    /// Always empty until attachments exist.
-    public var attachments: [String]
+    /// The sender's uploads the message shows, in order (none on tombstones).
+    public var attachments: [MessageAttachment]
     public var createdAt: Int64
     public var editedAt: Int64?
     public var isDeleted: Bool
@@ -69,7 +69,8 @@ public struct Message: Sendable, Equatable {
 
     public init(
         id: Int64, roomID: Int64, seq: Int64, senderID: Int64?, kind: MessageKind, content: String,
-        mimeType: String, clientMessageID: String? = nil, replyTo: Int64? = nil, attachments: [String] = [],
+        mimeType: String, clientMessageID: String? = nil, replyTo: Int64? = nil,
+        attachments: [MessageAttachment] = [],
         createdAt: Int64, editedAt: Int64? = nil, isDeleted: Bool = false, event: SystemEvent? = nil,
         reactions: [ReactionSummary] = []
     ) {
@@ -97,12 +98,13 @@ public struct Message: Sendable, Equatable {
         return message
     }
 
-    init(_ record: MessageRecord, reactions: [ReactionSummary] = []) {
+    init(_ record: MessageRecord, reactions: [ReactionSummary] = [], attachments: [MessageAttachment] = []) {
         self.init(
             id: record.id, roomID: record.roomID, seq: record.seq, senderID: record.senderID,
             kind: record.kind == .system ? .system : .user, content: record.isDeleted ? "" : record.content,
             mimeType: record.mimeType, clientMessageID: record.clientMessageID, replyTo: record.replyTo,
-            createdAt: record.createdAt, editedAt: record.editedAt, isDeleted: record.isDeleted,
+            attachments: record.isDeleted ? [] : attachments, createdAt: record.createdAt, editedAt: record.editedAt,
+            isDeleted: record.isDeleted,
             event: record.event.map(SystemEvent.init), reactions: record.isDeleted ? [] : reactions)
     }
 }
@@ -143,5 +145,51 @@ public struct SearchResult: Sendable, Equatable {
     public init(message: Message, snippet: String) {
         self.message = message
         self.snippet = snippet
+    }
+}
+
+/// An upload a message shows: what a client needs to display it, and `url`, a signed delivery URL (a path on
+/// this server) that fetches its bytes.
+public struct MessageAttachment: Sendable, Equatable {
+    public var publicID: String
+    /// `image`, `video` or `raw`.
+    public var resourceType: String
+    public var format: String
+    public var bytes: Int64
+    public var width: Int?
+    public var height: Int?
+    public var originalFilename: String?
+    public var url: String
+
+    public init(
+        publicID: String, resourceType: String, format: String, bytes: Int64, width: Int? = nil, height: Int? = nil,
+        originalFilename: String? = nil, url: String
+    ) {
+        self.publicID = publicID
+        self.resourceType = resourceType
+        self.format = format
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.originalFilename = originalFilename
+        self.url = url
+    }
+}
+
+/// How attachments get their delivery URL: the blob store signs it (ChatCore does not hold its secret).
+public struct AttachmentLinks: Sendable {
+    public let url: @Sendable (AttachmentRecord) -> String
+
+    public init(url: @escaping @Sendable (AttachmentRecord) -> String) {
+        self.url = url
+    }
+
+    /// For tools that never show attachments.
+    public static let none = AttachmentLinks { _ in "" }
+
+    func attachment(_ record: AttachmentRecord) -> MessageAttachment {
+        MessageAttachment(
+            publicID: record.publicID, resourceType: record.resourceType, format: record.format, bytes: record.bytes,
+            width: record.width, height: record.height, originalFilename: record.originalFilename, url: url(record))
     }
 }

@@ -44,10 +44,10 @@ extension MessageService {
     {
         _ = try await member(roomID: roomID, userID: userID)
         let limit = max(limit, 1)
-        return try await read { [store] db in
+        return try await read { [store, links] db in
             let records = try store.history(roomID: roomID, from: .after(afterSeq), limit: limit + 1, db)
             let page = Array(records.prefix(limit))
-            return (try Self.messages(page, viewerID: userID, store: store, db), records.count <= limit)
+            return (try Self.messages(page, viewerID: userID, store: store, links: links, db), records.count <= limit)
         }
     }
 

@@ -34,12 +34,12 @@ extension MessageService {
             _ = try await member(roomID: roomID, userID: userID)
         }
         let pageSize = min(max(limit, 1), Self.searchPageMax)
-        let (results, hasMore) = try await read { [store] db in
+        let (results, hasMore) = try await read { [store, links] db in
             // One hit more than the page tells whether another page follows.
             let hits = try store.search(
                 terms: terms, userID: userID, roomID: roomID, beforeID: beforeID, limit: pageSize + 1, db)
             let page = Array(hits.prefix(pageSize))
-            let messages = try Self.messages(page.map(\.message), viewerID: userID, store: store, db)
+            let messages = try Self.messages(page.map(\.message), viewerID: userID, store: store, links: links, db)
             let results = zip(messages, page).map { message, hit in
                 SearchResult(message: message, snippet: Self.snippetHTML(hit.snippet))
             }

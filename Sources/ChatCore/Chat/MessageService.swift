@@ -22,6 +22,12 @@ public final class MessageService: Sendable {
     let access: RoomAccess
     /// Where committed changes are announced (``RealtimeEvent``).
     let events: any PubSub
+    /// Signs attachments' delivery URLs.
+    let links: AttachmentLinks
+    let attachmentStore = MessageAttachmentStore()
+
+    /// Most attachments on one message.
+    public static let maxAttachments = 10
     /// Unix milliseconds; injectable so tests control time.
     let clock: @Sendable () -> Int64
     let store = MessageStore()
@@ -36,12 +42,14 @@ public final class MessageService: Sendable {
     ///   - clock: the current time in unix milliseconds; the system clock by default.
     public init(
         writer: DatabaseWriter, readers: DatabaseReaderPool, access: RoomAccess, policy: ChatPolicy = ChatPolicy(),
-        events: any PubSub = LocalPubSub(), clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
+        events: any PubSub = LocalPubSub(), links: AttachmentLinks = .none,
+        clock: @escaping @Sendable () -> Int64 = AccountService.systemClock
     ) {
         self.writer = writer
         self.readers = readers
         self.access = access
         self.events = events
+        self.links = links
         self.policy = policy
         self.clock = clock
     }
@@ -73,8 +81,10 @@ public final class MessageService: Sendable {
         if let replyTo, replyTo <= 0 {
             fields["reply_to"] = Self.replyToProblem
         }
-        if !attachments.isEmpty {
-            fields["attachments"] = "must be empty: attachments are not supported yet"
+        if attachments.count > Self.maxAttachments {
+            fields["attachments"] = "at most \(Self.maxAttachments) uploads"
+        } else if attachments.contains(where: { $0.isEmpty || $0.utf8.count > 255 }) {
+            fields["attachments"] = "must be public ids of your uploads"
         }
         guard fields.isEmpty, let canonicalMIMEType else { throw .validation(fields) }
         try await checkNotBlocked(membership)
@@ -82,18 +92,28 @@ public final class MessageService: Sendable {
         let message = NewMessageRecord(
             roomID: roomID, senderID: senderID, content: content, mimeType: canonicalMIMEType,
             clientMessageID: clientMessageID, replyTo: replyTo, createdAt: clock())
-        return try await publishingWrite { [store] db, outbox in
+        return try await publishingWrite { [store, attachmentStore, links] db, outbox in
             if let key = message.clientMessageID,
                 let original = try store.message(roomID: roomID, senderID: senderID, clientMessageID: key, db)
             {
-                return (try Self.messages([original], viewerID: senderID, store: store, db)[0], true)
+                return (try Self.messages([original], viewerID: senderID, store: store, links: links, db)[0], true)
             }
             if let replyTo, try store.message(id: replyTo, roomID: roomID, db) == nil {
                 throw ChatError.validation(["reply_to": Self.replyToProblem])
             }
             let appended = try store.appendUserMessage(message, db)
+            guard
+                try attachmentStore.attach(
+                    messageID: appended.message.id, publicIDs: attachments, ownerUserID: senderID, db)
+            else {
+                // Thrown inside the job's savepoint: the message and its seq are rolled back with it.
+                throw ChatError.validation(["attachments": "must be public ids of your uploads"])
+            }
             // A new message has no reactions yet: no need to read them.
-            let sent = Message(appended.message)
+            let sent = Message(
+                appended.message,
+                attachments: try attachmentStore.attachments(messageIDs: [appended.message.id], db).map(
+                    links.attachment))
             if !appended.duplicate { outbox.post(.messageCreated(sent, origin: origin)) }
             return (sent, appended.duplicate)
         }
@@ -132,11 +152,11 @@ public final class MessageService: Sendable {
         case (.some, .some): throw .validation(["before_seq": "cannot be combined with after_seq"])
         }
         let pageSize = min(max(limit, 1), max(policy.historyPageMax, 1))
-        return try await read { [store] db in
+        return try await read { [store, links] db in
             // One row more than the page tells whether another page follows.
             let records = try store.history(roomID: roomID, from: anchor, limit: pageSize + 1, db)
             let page = Array(records.prefix(pageSize))
-            return (try Self.messages(page, viewerID: userID, store: store, db), records.count > pageSize)
+            return (try Self.messages(page, viewerID: userID, store: store, links: links, db), records.count > pageSize)
         }
     }
 
@@ -150,7 +170,7 @@ public final class MessageService: Sendable {
     /// rooms and their last messages come from one snapshot.
     public func lastMessages(roomIDs: [Int64], userID: Int64, _ db: Database) throws -> [Int64: Message] {
         let records = try store.lastMessages(roomIDs: roomIDs, userID: userID, db)
-        let messages = try Self.messages(Array(records.values), viewerID: userID, store: store, db)
+        let messages = try Self.messages(Array(records.values), viewerID: userID, store: store, links: links, db)
         var byRoom: [Int64: Message] = [:]
         for message in messages {
             byRoom[message.roomID] = message
@@ -174,13 +194,13 @@ public final class MessageService: Sendable {
             throw .validation(["content": problem])
         }
         let now = clock()
-        return try await publishingWrite { [store] db, outbox in
+        return try await publishingWrite { [store, links] db, outbox in
             let record = try Self.liveMessage(id: messageID, roomID: roomID, store: store, db)
             guard record.kind == .user, record.senderID == userID else { throw ChatError.forbidden }
             guard let edited = try store.editMessage(id: messageID, content: content, now: now, db) else {
                 throw ChatError.notFound
             }
-            let message = try Self.messages([edited], viewerID: userID, store: store, db)[0]
+            let message = try Self.messages([edited], viewerID: userID, store: store, links: links, db)[0]
             outbox.post(.messageUpdated(message.withoutViewer))
             return message
         }
@@ -240,13 +260,13 @@ public final class MessageService: Sendable {
             throw .validation(["emoji": problem])
         }
         let now = clock()
-        return try await publishingWrite { [store] db, outbox in
+        return try await publishingWrite { [store, links] db, outbox in
             let record = try Self.liveMessage(id: messageID, roomID: roomID, store: store, db)
             let changed =
                 adding
                 ? try store.addReaction(messageID: messageID, userID: userID, emoji: emoji, now: now, db)
                 : try store.removeReaction(messageID: messageID, userID: userID, emoji: emoji, db)
-            let message = try Self.messages([record], viewerID: userID, store: store, db)[0]
+            let message = try Self.messages([record], viewerID: userID, store: store, links: links, db)[0]
             if changed {
                 outbox.post(
                     .reactionChanged(
@@ -276,9 +296,10 @@ public final class MessageService: Sendable {
         return record
     }
 
-    /// Domain messages for `records`, with the reactions of all of them read in one query.
+    /// Domain messages for `records`, with the reactions of all of them read in one query, and their
+    /// attachments in another.
     static func messages(
-        _ records: [MessageRecord], viewerID: Int64, store: MessageStore, _ db: Database
+        _ records: [MessageRecord], viewerID: Int64, store: MessageStore, links: AttachmentLinks, _ db: Database
     ) throws -> [Message] {
         let ids = records.filter { !$0.isDeleted }.map(\.id)
         var reactions: [Int64: [ReactionSummary]] = [:]
@@ -286,7 +307,11 @@ public final class MessageService: Sendable {
             reactions[count.messageID, default: []].append(
                 ReactionSummary(emoji: count.emoji, count: count.count, me: count.includesViewer))
         }
-        return records.map { Message($0, reactions: reactions[$0.id] ?? []) }
+        var attachments: [Int64: [MessageAttachment]] = [:]
+        for record in try MessageAttachmentStore().attachments(messageIDs: ids, db) {
+            attachments[record.messageID, default: []].append(links.attachment(record))
+        }
+        return records.map { Message($0, reactions: reactions[$0.id] ?? [], attachments: attachments[$0.id] ?? []) }
     }
 
     // MARK: Database access with error mapping

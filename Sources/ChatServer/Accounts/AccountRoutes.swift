@@ -16,6 +16,8 @@ struct AccountRoutes: Sendable {
     let auth: BearerAuthentication
     let loginLimiter: RateLimiter
     let registerLimiter: RateLimiter
+    /// The delivery path of an image the user uploaded (`avatar_public_id`); throws for anything else.
+    let avatarPath: @Sendable (_ publicID: String, _ userID: Int64) async throws -> String
 
     func register(in router: inout Router) {
         router.post("/api/v1/auth/register") { request, context in try register(request, context) }
@@ -54,8 +56,14 @@ struct AccountRoutes: Sendable {
             "/api/v1/users/me",
             auth.handler { request, _, principal in
                 let body = try request.decodeJSON(ProfileUpdateBody.self)
+                var avatar = body.avatar_url
+                if let publicID = body.avatar_public_id {
+                    // Absolute, as profiles are shown anywhere: on the host the client reached us by.
+                    let host = request.headers["Host"] ?? "127.0.0.1"
+                    avatar = "http://" + host + (try await avatarPath(publicID, principal.userID))
+                }
                 let user = try await service.updateProfile(
-                    userID: principal.userID, displayName: body.display_name, bio: body.bio, avatarURL: body.avatar_url)
+                    userID: principal.userID, displayName: body.display_name, bio: body.bio, avatarURL: avatar)
                 return .json(MeJSON(user))
             })
         router.put(
@@ -195,6 +203,8 @@ struct ProfileUpdateBody: Decodable {
     let display_name: String?
     let bio: String?
     let avatar_url: String?
+    /// One of the caller's image uploads (`POST /api/v1/uploads`); its delivery URL becomes `avatar_url`.
+    let avatar_public_id: String?
 }
 
 struct PasswordChangeBody: Decodable {

@@ -108,8 +108,10 @@ public final class ChatApplication: Sendable {
         let policy = settings.chatPolicy
         let events = realtime.events
         let rooms = RoomService(writer: writer, readers: readers, access: access, policy: policy, events: events)
+        let urls = DeliveryURLs(service: blobs)
         let messages = MessageService(
-            writer: writer, readers: readers, access: access, policy: policy, events: events)
+            writer: writer, readers: readers, access: access, policy: policy, events: events,
+            links: AttachmentLinks { urls.path(of: $0) })
         AccountRoutes(
             service: accounts,
             rooms: rooms,
@@ -119,7 +121,16 @@ public final class ChatApplication: Sendable {
                 maxEntries: limits.maxEntries),
             registerLimiter: RateLimiter(
                 capacity: limits.registerPerHour, refillPerSecond: Double(limits.registerPerHour) / 3600,
-                maxEntries: limits.maxEntries)
+                maxEntries: limits.maxEntries),
+            avatarPath: { publicID, userID in
+                let owned = try await blobs.ownedAssets(publicIDs: [publicID], ownerUserID: userID)
+                guard let asset = owned[publicID], asset.resourceType == .image else {
+                    throw HTTPError(
+                        .unprocessableEntity, code: "validation_failed", message: "Some fields are invalid.",
+                        fields: ["avatar_public_id": "must be one of your image uploads"])
+                }
+                return DeliveryURLs(service: blobs).path(of: asset)
+            }
         ).register(in: &router)
         SocialRoutes(
             social: SocialService(writer: writer, readers: readers, access: access, events: events), auth: auth

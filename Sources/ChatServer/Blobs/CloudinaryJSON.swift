@@ -44,13 +44,28 @@ struct DeliveryURLs: Sendable {
 
     /// The path after the host; signed for `authenticated` assets (as the SDK's `sign_url=True`).
     func path(of asset: AssetRecord) -> String {
-        let escaped = CloudinarySignature.smartEscape(asset.publicID)
-        let file = asset.resourceType == .raw || asset.format.isEmpty ? escaped : escaped + "." + asset.format
-        var path = "/\(asset.cloudName)/\(asset.resourceType.rawValue)/\(asset.type.rawValue)/"
-        if asset.type == .authenticated {
+        path(
+            cloudName: asset.cloudName, resourceType: asset.resourceType.rawValue, type: asset.type.rawValue,
+            publicID: asset.publicID, format: asset.format, version: asset.version)
+    }
+
+    /// The signed delivery path of a message attachment.
+    func path(of attachment: AttachmentRecord) -> String {
+        path(
+            cloudName: attachment.cloudName, resourceType: attachment.resourceType, type: attachment.type,
+            publicID: attachment.publicID, format: attachment.format, version: attachment.version)
+    }
+
+    private func path(
+        cloudName: String, resourceType: String, type: String, publicID: String, format: String, version: Int64
+    ) -> String {
+        let escaped = CloudinarySignature.smartEscape(publicID)
+        let file = resourceType == "raw" || format.isEmpty ? escaped : escaped + "." + format
+        var path = "/\(cloudName)/\(resourceType)/\(type)/"
+        if type == AssetRecord.DeliveryType.authenticated.rawValue {
             path += CloudinarySignature.deliverySignature(toSign: file, secret: service.credentials.apiSecret) + "/"
         }
-        return path + "v\(asset.version)/" + file
+        return path + "v\(version)/" + file
     }
 
     /// The host to put in URLs: the request's `Host`, else the listening address.

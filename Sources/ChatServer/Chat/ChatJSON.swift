@@ -47,7 +47,7 @@ struct MessageJSON: Encodable {
         try container.encode(message.mimeType, forKey: .mime_type)
         try container.encode(message.clientMessageID, forKey: .client_msg_id)
         try container.encode(message.replyTo, forKey: .reply_to)
-        try container.encode(message.attachments, forKey: .attachments)
+        try container.encode(message.attachments.map(AttachmentJSON.init), forKey: .attachments)
         try container.encode(message.createdAt, forKey: .created_at)
         try container.encode(message.editedAt, forKey: .edited_at)
         try container.encode(message.isDeleted, forKey: .deleted)
@@ -59,6 +59,29 @@ struct MessageJSON: Encodable {
                     type: event.type, actor_id: event.actorID, user_ids: event.userIDs, detail: event.detail),
                 forKey: .event)
         }
+    }
+}
+
+/// An attachment of a message: what to show, and a signed URL (a path on this server) to fetch it.
+struct AttachmentJSON: Encodable {
+    let public_id: String
+    let resource_type: String
+    let format: String
+    let bytes: Int64
+    let width: Int?
+    let height: Int?
+    let original_filename: String?
+    let url: String
+
+    init(_ attachment: MessageAttachment) {
+        public_id = attachment.publicID
+        resource_type = attachment.resourceType
+        format = attachment.format
+        bytes = attachment.bytes
+        width = attachment.width
+        height = attachment.height
+        original_filename = attachment.originalFilename
+        url = attachment.url
     }
 }
 
