@@ -36,9 +36,11 @@ extension BlobService {
         }
     }
 
-    /// Records a chunk as stored (its bytes are in the partial file); false if another request stored the same
-    /// chunk meanwhile. The last chunk ends the session: the caller then stages the partial file.
-    public func endChunk(uploadID: String, range: ContentRange) async throws(BlobError) -> Bool {
+    /// Records a chunk as stored (its bytes are in the partial file); nil if another request stored the same
+    /// chunk meanwhile, else the upload's public id: `publicID` (what this chunk's fields name or imply) for the
+    /// first chunk, the first chunk's for the others, so every answer and the asset agree. The last chunk ends the
+    /// session: the caller then stages the partial file.
+    public func endChunk(uploadID: String, range: ContentRange, publicID: String) async throws(BlobError) -> String? {
         let cloud = credentials.cloudName
         let now = clock()
         let expiry = policy.chunkExpiry * 1000
@@ -46,10 +48,13 @@ extension BlobService {
             let moved = try store.advanceUploadSession(
                 cloudName: cloud, uploadID: uploadID, from: range.first, to: range.last + 1, now: now,
                 expiresAt: now + expiry, db)
-            if moved && range.isLast {
+            guard moved else { return nil }
+            let claimed = try store.claimUploadSessionPublicID(
+                cloudName: cloud, uploadID: uploadID, publicID: publicID, db)
+            if range.isLast {
                 _ = try store.deleteUploadSession(cloudName: cloud, uploadID: uploadID, db)
             }
-            return moved
+            return claimed ?? publicID
         }
     }
 

@@ -160,7 +160,16 @@ public final class BlobService: Sendable {
                 files.discard(staged)
                 throw BlobError.tooLarge("Storage quota exceeded: you may store \(quota) bytes")
             }
-            let (asset, replaced) = try store.upsert(prepared, db)
+            var record = prepared
+            if let previous = try store.find(
+                cloudName: record.cloudName, resourceType: record.resourceType, type: record.type,
+                publicID: record.publicID, db), record.version <= previous.version
+            {
+                // A replacement gets a new version even within the same second: versioned URLs are served as
+                // immutable, so the old one must keep meaning the old bytes.
+                record.version = previous.version + 1
+            }
+            let (asset, replaced) = try store.upsert(record, db)
             _ = try files.publish(staged)
             if let replaced, replaced.sha256 != asset.sha256, try store.referenceCount(sha256: replaced.sha256, db) == 0
             {
@@ -223,7 +232,9 @@ public final class BlobService: Sendable {
             tags: options.tags + (preset?.tags ?? []), context: options.context,
             folder: publicID.contains("/")
                 ? String(publicID[..<(publicID.lastIndex(of: "/") ?? publicID.endIndex)]) : "",
-            originalFilename: options.filename.flatMap(PublicID.originalFilename), ownerUserID: options.ownerUserID,
+            // Cloudinary names a file that came without a name (a data URI) "file".
+            originalFilename: options.filename.map { PublicID.originalFilename($0) ?? "file" } ?? "file",
+            ownerUserID: options.ownerUserID,
             createdAt: now)
     }
 
@@ -269,6 +280,35 @@ public final class BlobService: Sendable {
             owned[asset.publicID] = asset
         }
         return owned
+    }
+
+    /// Makes one of the user's uploads public (`type=upload`, e.g. an avatar): a public asset with the same public
+    /// id and bytes, created or replaced; the private one stays. Returns the public asset.
+    public func makePublic(_ asset: AssetRecord) async throws(BlobError) -> AssetRecord {
+        let now = clock()
+        let copy = NewAssetRecord(
+            cloudName: asset.cloudName, publicID: asset.publicID, resourceType: asset.resourceType, type: .upload,
+            format: asset.format, version: max(now / 1000, asset.version), bytes: asset.bytes, width: asset.width,
+            height: asset.height, sha256: asset.sha256, etag: asset.etag, tags: asset.tags, context: asset.context,
+            folder: asset.folder, originalFilename: asset.originalFilename, ownerUserID: asset.ownerUserID,
+            createdAt: now)
+        let files = self.files
+        return try await write { [store] db in
+            var record = copy
+            if let previous = try store.find(
+                cloudName: copy.cloudName, resourceType: copy.resourceType, type: .upload, publicID: copy.publicID, db)
+            {
+                if previous.sha256 == copy.sha256 { return previous }
+                record.version = max(record.version, previous.version + 1)
+            }
+            let (stored, replaced) = try store.upsert(record, db)
+            if let replaced, replaced.sha256 != stored.sha256,
+                try store.referenceCount(sha256: replaced.sha256, db) == 0
+            {
+                _ = try files.remove(sha256: replaced.sha256)
+            }
+            return stored
+        }
     }
 
     /// Where an asset's bytes are on disk.

@@ -77,6 +77,14 @@ public final class ChatApplication: Sendable {
         blobs = BlobService(
             credentials: credentials, policy: settings.blobPolicy, files: blobFiles, writer: writer, readers: readers,
             clock: AccountService.systemClock)
+        // Chunked uploads abandoned while the server was down: their rows and partial files go before any
+        // chunk can arrive for them.
+        let blobs = self.blobs
+        do {
+            _ = try runBlocking { try await blobs.expireChunkedUploads() }
+        } catch {
+            logger.warn("expired chunked uploads not removed", ["error": String(describing: error)])
+        }
         var httpConfiguration = settings.httpServerConfiguration
         let policy = settings.blobPolicy
         httpConfiguration.streamedBodies = { CloudinaryRoutes.streamedBodyLimit($0, policy: policy) }
@@ -129,7 +137,8 @@ public final class ChatApplication: Sendable {
                         .unprocessableEntity, code: "validation_failed", message: "Some fields are invalid.",
                         fields: ["avatar_public_id": "must be one of your image uploads"])
                 }
-                return DeliveryURLs(service: blobs).path(of: asset)
+                // An avatar is public (`type=upload`): profiles are shown to anyone who can see the user.
+                return DeliveryURLs(service: blobs).path(of: try await blobs.makePublic(asset))
             }
         ).register(in: &router)
         SocialRoutes(

@@ -11,15 +11,18 @@ struct ChunkStore {
 
     enum Outcome {
         /// Stored; `received` bytes of the upload are in.
-        case partial(received: Int64, upload: UploadReader.Upload)
+        case partial(received: Int64, upload: UploadReader.Upload, publicID: String)
         /// The last chunk: the complete file, ready for ``BlobService/store(_:options:preset:)``.
-        case complete(StagedBlob, UploadReader.Upload)
+        case complete(StagedBlob, UploadReader.Upload, publicID: String)
     }
 
-    /// - Parameter authorize: checks the chunk's fields (each chunk is signed) before its bytes are written.
+    /// - Parameters:
+    ///   - authorize: checks the chunk's fields (each chunk is signed) before its bytes are written.
+    ///   - publicID: the public id this chunk's fields name or imply (used if it is the first).
     func append(
         _ request: HTTPRequest, range: ContentRange, uploadID: String, limit: Int64,
-        authorize: @escaping ([(name: String, value: String)]) throws -> Void
+        authorize: @escaping ([(name: String, value: String)]) throws -> Void,
+        publicID: @escaping (UploadReader.Upload) throws -> String
     ) async throws -> Outcome {
         let outcome = try await service.beginChunk(
             uploadID: uploadID, range: range, resourceType: request.pathParameters["resource_type"] ?? "auto",
@@ -33,14 +36,17 @@ struct ChunkStore {
         } catch {
             throw BlobError.badRequest(error.description)
         }
-        guard try await service.endChunk(uploadID: uploadID, range: range) else {
+        guard let id = try await service.endChunk(uploadID: uploadID, range: range, publicID: try publicID(upload))
+        else {
             throw BlobError.badRequest("Chunk \(range) was already stored by another request")
         }
-        guard case .complete(let total) = outcome else { return .partial(received: range.last + 1, upload: upload) }
+        guard case .complete(let total) = outcome else {
+            return .partial(received: range.last + 1, upload: upload, publicID: id)
+        }
         let files = service.files
         do {
             let staged = try await workers.run { try files.stagePartial(uploadID: uploadID, expectedBytes: total) }
-            return .complete(staged, upload)
+            return .complete(staged, upload, publicID: id)
         } catch {
             files.removePartial(uploadID: uploadID)
             throw BlobError.badRequest("The chunks do not add up to \(total) bytes")

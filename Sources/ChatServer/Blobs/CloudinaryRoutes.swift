@@ -100,21 +100,37 @@ struct CloudinaryRoutes: Sendable {
         let limit = service.byteLimit(resourceType: resourceType, preset: nil)
         let chunks = ChunkStore(service: service, workers: workers)
         let basic = Self.basicCredentials(request)
-        let outcome = try await chunks.append(request, range: range, uploadID: uploadID, limit: limit) { fields in
-            _ = try service.authorize(fields: fields, basic: basic)
-        }
-        guard case .complete(let staged, let upload) = outcome else {
-            guard case .partial(let received, let upload) = outcome else { throw BlobError.unavailable("chunk") }
-            let preset = try service.authorize(fields: upload.fields, basic: basic)
-            let options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
+        let outcome = try await chunks.append(
+            request, range: range, uploadID: uploadID, limit: limit,
+            authorize: { fields in _ = try service.authorize(fields: fields, basic: basic) },
+            publicID: { upload in
+                // The id the whole upload will have, fixed by its first chunk (as Cloudinary answers it).
+                let options = try Self.options(upload.fields, resourceType: resourceType, preset: nil)
+                let type: ResourceType = resourceType == "image" ? .image : resourceType == "video" ? .video : .raw
+                do throws(PublicIDError) {
+                    return try PublicID.make(
+                        publicID: options.publicID, folder: options.folder, useFilename: options.useFilename,
+                        uniqueFilename: options.uniqueFilename, filename: upload.filename, resourceType: type)
+                } catch {
+                    throw BlobError.badRequest(error.description)
+                }
+            })
+        guard case .complete(let staged, let upload, let publicID) = outcome else {
+            guard case .partial(let received, let upload, let publicID) = outcome else {
+                throw BlobError.unavailable("chunk")
+            }
+            _ = try service.authorize(fields: upload.fields, basic: basic)
             return .json(
                 ChunkProgressJSON(
-                    done: false, bytes: received, public_id: options.publicID,
+                    done: false, bytes: received, public_id: publicID,
                     resource_type: resourceType == "auto" ? "raw" : resourceType))
         }
         let preset = try service.authorize(fields: upload.fields, basic: Self.basicCredentials(request))
         var options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
         options.filename = upload.filename
+        // The id fixed by the first chunk already includes the folder.
+        options.publicID = publicID
+        options.folder = nil
         let stored = try await service.store(staged, options: options, preset: preset)
         return .json(
             UploadResponseJSON(
@@ -228,14 +244,14 @@ struct CloudinaryRoutes: Sendable {
         if type == .authenticated && !signed {
             throw BlobError.unauthorized("This resource is only delivered with a signed URL")
         }
-        var versioned = false
+        var version: Int64?
         if let index = components.firstIndex(where: CloudinarySignature.isVersionComponent) {
             if index > 0 {
                 throw BlobError.badRequest(
                     "Transformations are not supported: \(components[..<index].joined(separator: "/").prefix(100))")
             }
+            version = Int64(components[index].dropFirst())
             components.remove(at: index)
-            versioned = true
         } else if components.count > 1, Self.looksLikeTransformation(components[0]) {
             throw BlobError.badRequest("Transformations are not supported: \(components[0].prefix(100))")
         }
@@ -248,9 +264,11 @@ struct CloudinaryRoutes: Sendable {
             publicID = String(file[..<dot])
             requestedFormat = String(file[file.index(after: dot)...]).lowercased()
         }
+        // A versioned URL is served as immutable: it only ever names the bytes of that version.
         guard let asset = try await service.asset(resourceType: resourceType, type: type, publicID: publicID),
-            let path = service.path(of: asset)
+            version == nil || version == asset.version, let path = service.path(of: asset)
         else { throw BlobError.notFound("Resource not found") }
+        let versioned = version != nil
         if let requestedFormat, requestedFormat != asset.format, !(requestedFormat == "jpeg" && asset.format == "jpg") {
             throw BlobError.badRequest(
                 "Format conversion (\(asset.format) to \(requestedFormat.prefix(16))) is not supported")

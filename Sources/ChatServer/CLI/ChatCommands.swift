@@ -4,7 +4,7 @@ extension CommandLineParser {
     /// The `chat` tool's command table. Add a command by adding a ``CommandSpec`` here.
     public static let chat = CommandLineParser(
         programName: "chat",
-        commands: [.serve, .migrate, .user, .keys, .seed, .version, .help],
+        commands: [.serve, .migrate, .user, .keys, .blobs, .seed, .version, .help],
         globalOptions: [
             OptionSpec("config", value: "FILE", help: "Settings file (default: ./chat.conf if present; \"\" for none)"),
             .setting("server.data_dir", value: "DIR", help: "Data directory"),
@@ -95,6 +95,18 @@ extension CommandSpec {
             SubcommandSpec("generate", summary: "Add a new key and sign with it"),
             SubcommandSpec("rotate", summary: "Add a new signing key and retire the current one"),
             SubcommandSpec("list", summary: "List keys: kid, size, created, retired"),
+        ])
+
+    public static let blobs = CommandSpec(
+        "blobs",
+        summary: "Show the Cloudinary-compatible Upload API credentials",
+        details: """
+            The credentials come from [blobs] api_key and api_secret, or are generated on first use and kept in \
+            blobs/credentials in the data directory (mode 0600). credentials prints them as a CLOUDINARY_URL \
+            whose upload_prefix is this server's listen address, ready for the Cloudinary SDKs.
+            """,
+        subcommands: [
+            SubcommandSpec("credentials", summary: "Print CLOUDINARY_URL=cloudinary://key:secret@cloud?upload_prefix=…")
         ])
 
     public static let seed = CommandSpec(

@@ -83,6 +83,23 @@ struct AttachmentJSON: Encodable {
         original_filename = attachment.originalFilename
         url = attachment.url
     }
+
+    enum CodingKeys: String, CodingKey {
+        case public_id, resource_type, format, bytes, width, height, original_filename, url
+    }
+
+    /// Every key is present, null when unknown (a raw file has no width).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(public_id, forKey: .public_id)
+        try container.encode(resource_type, forKey: .resource_type)
+        try container.encode(format, forKey: .format)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(width, forKey: .width)
+        try container.encode(height, forKey: .height)
+        try container.encode(original_filename, forKey: .original_filename)
+        try container.encode(url, forKey: .url)
+    }
 }
 
 struct RoomJSON: Encodable {

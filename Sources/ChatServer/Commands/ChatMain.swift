@@ -48,6 +48,8 @@ public enum ChatMain {
                 try UserCommand(settings: settings, command: command).run()
             case "keys":
                 try KeysCommand(settings: settings, subcommand: command.subcommand).run()
+            case "blobs":
+                try BlobsCommand(settings: settings, subcommand: command.subcommand).run()
             case "seed":
                 try SeedCommand(settings: settings, command: command).run()
             default:

@@ -212,6 +212,17 @@ public struct AssetStore: Sendable {
         ).map(Self.decodeSession)
     }
 
+    /// Gives a session its public id once (at its first chunk, whose fields name or imply it); returns the id
+    /// the session has afterwards.
+    public func claimUploadSessionPublicID(
+        cloudName: String, uploadID: String, publicID: String, _ db: Database
+    ) throws -> String? {
+        try db.run(
+            "UPDATE upload_sessions SET public_id = ?3 WHERE cloud_name = ?1 AND upload_id = ?2 AND public_id = ''",
+            [.text(cloudName), .text(uploadID), .text(publicID)])
+        return try uploadSession(cloudName: cloudName, uploadID: uploadID, db)?.publicID
+    }
+
     /// Moves a session from `from` to `to` bytes received and pushes its expiry, only if it is still at
     /// `from` (compare-and-set: of two requests carrying the same chunk, one wins). Returns whether it moved.
     @discardableResult
