@@ -98,6 +98,7 @@ bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench
 	bench/auth.sh
 	bench/chat.sh
 	bench/ws.sh
+	bench/blobs.sh
 
 clean: ## Remove build products, ./chat and bench/out
 	$(SWIFT) package clean

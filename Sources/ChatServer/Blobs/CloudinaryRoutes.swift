@@ -70,9 +70,23 @@ struct CloudinaryRoutes: Sendable {
         let limit = service.byteLimit(resourceType: resourceType, preset: nil)
         var preset: UploadPreset?
         let upload = try await reader.read(request, limit: limit) { fields in
-            if owner == nil { preset = try service.authorize(fields: fields, basic: Self.basicCredentials(request)) }
+            // Refused before any byte of the file is stored when the credentials came first (the SDKs send the
+            // file last); otherwise checked once all fields are in, the staged file then discarded.
+            let credentialsSent =
+                Self.basicCredentials(request) != nil
+                || fields.contains { $0.name == "signature" || $0.name == "upload_preset" }
+            if owner == nil, credentialsSent {
+                preset = try service.authorize(fields: fields, basic: Self.basicCredentials(request))
+            }
         }
-        if owner == nil { preset = try service.authorize(fields: upload.fields, basic: Self.basicCredentials(request)) }
+        if owner == nil {
+            do {
+                preset = try service.authorize(fields: upload.fields, basic: Self.basicCredentials(request))
+            } catch {
+                if let staged = upload.staged { service.files.discard(staged) }
+                throw error
+            }
+        }
         guard let staged = upload.staged else { throw BlobError.badRequest("Missing required parameter - file") }
         var options = try Self.options(upload.fields, resourceType: resourceType, preset: preset)
         options.filename = upload.filename
