@@ -16,8 +16,16 @@ extension BlobService {
         } catch {
             throw .badRequest(ChunkedUploadError.invalidUploadID.description)
         }
+        let files = self.files
         return try await write { [store] db in
-            let session = try store.uploadSession(cloudName: cloud, uploadID: uploadID, db)
+            var session = try store.uploadSession(cloudName: cloud, uploadID: uploadID, db)
+            if let expired = session, expired.expiresAt <= now {
+                // Abandoned past `chunk_expiry`: gone, whether or not the periodic sweep got to it yet.
+                _ = try store.deleteUploadSession(cloudName: cloud, uploadID: uploadID, db)
+                files.removePartial(uploadID: uploadID)
+                session = nil
+                if range.first > 0 { throw BlobError.badRequest("The chunked upload \(uploadID) expired") }
+            }
             let outcome: ChunkedUpload.Outcome
             do throws(ChunkedUploadError) {
                 outcome = try ChunkedUpload.check(
