@@ -16,6 +16,8 @@ public final class ChatApplication: Sendable {
     let workers: WorkerPool
     let checkpointer: WALCheckpointer?
     let server: HTTPServer
+    /// Every registered route (method and pattern), for the API documentation and its drift test.
+    public let routes: [Router.Route]
     let accounts: AccountService
     /// Realtime: committed changes travel from the services through `events` to the hub, which fans them out
     /// to WebSocket connections; presence follows the hub's connections.
@@ -88,11 +90,11 @@ public final class ChatApplication: Sendable {
         var httpConfiguration = settings.httpServerConfiguration
         let policy = settings.blobPolicy
         httpConfiguration.streamedBodies = { CloudinaryRoutes.streamedBodyLimit($0, policy: policy) }
-        server = HTTPServer(
-            configuration: httpConfiguration,
-            responder: Self.responder(
-                settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
-                realtime: (events, hub, presence), blobs: blobs, webSocketEchoPath: webSocketEchoPath))
+        let (responder, routes) = Self.responder(
+            settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
+            realtime: (events, hub, presence), blobs: blobs, webSocketEchoPath: webSocketEchoPath)
+        self.routes = routes
+        server = HTTPServer(configuration: httpConfiguration, responder: responder)
         maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
     }
 
@@ -100,7 +102,7 @@ public final class ChatApplication: Sendable {
         settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
         accounts: AccountService, realtime: (events: any PubSub, hub: RealtimeHub, presence: PresenceService),
         blobs: BlobService, webSocketEchoPath: String?
-    ) -> any Responder {
+    ) -> (any Responder, [Router.Route]) {
         var router = Router()
         if let path = webSocketEchoPath, !path.isEmpty {
             WebSocketEchoRoute(path: path).register(in: &router)
@@ -170,7 +172,7 @@ public final class ChatApplication: Sendable {
         if !settings.cors.allowedOrigins.isEmpty {
             middleware.append(CORSMiddleware(allowedOrigins: settings.cors.allowedOrigins))
         }
-        return MiddlewareChain(middleware, responder: router)
+        return (MiddlewareChain(middleware, responder: router), router.routes)
     }
 
     /// Every ten minutes: forget expired refresh tokens and revoked token ids, and remove abandoned chunked uploads.
