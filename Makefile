@@ -29,7 +29,7 @@ LISTEN_FLAGS := $(if $(filter file,$(origin LISTEN)),,--listen '$(LISTEN)')
 endif
 
 .PHONY: help deps deps-bench build debug run dev test lint fmt \
-	migrate-up migrate-down migrate-status create-migration rand-user bench clean
+	migrate-up migrate-down migrate-status create-migration rand-user bench swagger clean
 
 help: ## List the targets (this text)
 	@echo "usage: make TARGET [DATA_DIR=$(DATA_DIR)] [LISTEN=$(LISTEN)] [CONFIG=file] [SWIFT=$(SWIFT)]"
@@ -99,6 +99,9 @@ bench: deps-bench build ## Benchmarks: /healthz vs nginx, cold start, RSS (bench
 	bench/chat.sh
 	bench/ws.sh
 	bench/blobs.sh
+
+swagger: ## Build, save /openapi.json and /asyncapi.json of a briefly started server to docs/, validate them
+	@SWIFT='$(SWIFT)' scripts/swagger.sh
 
 clean: ## Remove build products, ./chat and bench/out
 	$(SWIFT) package clean

@@ -17,7 +17,7 @@ apt_group() {
     case "$1" in
         base) echo "libsqlite3-dev libssl-dev libcrypt-dev pkg-config curl sqlite3" ;;
         bench) echo "nginx wrk golang-go golang-github-gorilla-websocket-dev" ;;
-        test) echo "" ;;  # Python packages: see pip_group; python3 itself is checked below.
+        test) echo "chromium chromium-driver" ;;  # headless browser tests; Python packages: see pip_group.
         *) return 1 ;;
     esac
 }

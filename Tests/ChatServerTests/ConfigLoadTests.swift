@@ -348,6 +348,7 @@ private func loadError(
                 "realtime.messages_per_second", "realtime.messages_burst", "realtime.presence_grace",
                 "realtime.presence_room_limit",
                 "realtime.typing_timeout", "realtime.resume_max", "realtime.ticket_ttl", "realtime.auth_grace",
+                "docs.swagger_ui_url", "docs.swagger_ui_dir",
             ])
         #expect(Set(Settings.keys).count == Settings.keys.count)
         #expect(Settings.key(forFlag: "listen") == "server.listen")

@@ -108,6 +108,7 @@ public final class ChatApplication: Sendable {
             WebSocketEchoRoute(path: path).register(in: &router)
         }
         HealthRoutes(writer: writer).register(in: &router)
+        DocsRoutes(settings: settings.docs, workers: workers).register(in: &router)
         let limits = settings.rateLimit
         let auth = BearerAuthentication(
             service: accounts,

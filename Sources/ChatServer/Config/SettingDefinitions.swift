@@ -250,6 +250,13 @@ extension Settings {
         SettingDefinition("realtime.auth_grace") { settings, text throws(SettingValueError) in
             settings.realtime.authGrace = try SettingValue.duration(text)
         },
+
+        SettingDefinition("docs.swagger_ui_url") { settings, text throws(SettingValueError) in
+            settings.docs.swaggerUIURL = try SettingValue.assetBaseURL(text)
+        },
+        SettingDefinition("docs.swagger_ui_dir") { settings, text throws(SettingValueError) in
+            settings.docs.swaggerUIDir = text.isEmpty ? nil : try SettingValue.nonEmptyPath(text)
+        },
     ]
 
     static let definitionsByKey: [String: SettingDefinition] = Dictionary(

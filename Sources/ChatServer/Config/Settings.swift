@@ -23,6 +23,7 @@ public struct Settings: Sendable, Equatable {
     public var cache = Cache()
     public var realtime = Realtime()
     public var blobs = Blobs()
+    public var docs = Docs()
 
     public init() {}
 
@@ -232,6 +233,18 @@ public struct Settings: Sendable, Equatable {
         public var chunkExpiry: Duration = .seconds(86_400)
         /// `blobs.max_timestamp_age`: signed requests with an older timestamp are refused.
         public var maxTimestampAge: Duration = .seconds(3600)
+
+        public init() {}
+    }
+
+    /// `[docs]`: the API documentation (`/openapi.json`, `/asyncapi.json`, Swagger UI at `/swagger/index.html`).
+    public struct Docs: Sendable, Equatable {
+        /// `docs.swagger_ui_url`: where Swagger UI's `swagger-ui-bundle.js` and `swagger-ui.css` are loaded from
+        /// (no trailing slash), when `swaggerUIDir` is not set.
+        public var swaggerUIURL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+        /// `docs.swagger_ui_dir`: a local copy of Swagger UI's files, served under `/swagger/assets/`; nil when
+        /// set to the empty string (the assets then come from `swaggerUIURL`).
+        public var swaggerUIDir: String?
 
         public init() {}
     }

@@ -1,5 +1,6 @@
 /// Headers every response carries: no MIME sniffing, no framing (clickjacking), no referrer leaks to other
-/// origins, and a strict Content-Security-Policy on HTML (scripts and styles only from our origin).
+/// origins, and a strict Content-Security-Policy on HTML (scripts and styles only from our origin) unless the
+/// handler set a policy of its own for its page (the web client's WebSocket, Swagger UI's asset origin).
 public struct SecurityHeadersMiddleware: Middleware {
     public var contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -14,7 +15,9 @@ public struct SecurityHeadersMiddleware: Middleware {
             response.headers.set("X-Content-Type-Options", "nosniff")
             response.headers.set("X-Frame-Options", "DENY")
             response.headers.set("Referrer-Policy", "no-referrer")
-            if let type = response.headers["Content-Type"], type.hasPrefix("text/html") {
+            if let type = response.headers["Content-Type"], type.hasPrefix("text/html"),
+                response.headers["Content-Security-Policy"] == nil
+            {
                 response.headers.set("Content-Security-Policy", policy)
             }
             return response
