@@ -17,6 +17,7 @@ const state = {
   views: new Map(),      // room id -> {messages: Map seq->msg, hasMore, loading, receipts: Map, typing: Map}
   pending: new Map(),    // client_msg_id -> {roomId, content, attachments, el}
   attachments: [],       // uploads ready for the next message [{public_id, name}]
+  replyTo: null,         // the message the next one answers (of the open room)
   requests: { incoming: [], outgoing: [] },
   friends: [],
 };
@@ -206,7 +207,7 @@ function view(roomId) {
   let v = state.views.get(roomId);
   if (!v) {
     v = { messages: new Map(), hasMore: true, loading: false, loaded: false, receipts: new Map(),
-      typing: new Map(), readSent: 0, members: [] };
+      typing: new Map(), readSent: 0, members: [], memberInfo: [] };
     state.views.set(roomId, v);
   }
   return v;
@@ -219,6 +220,7 @@ async function openRoom(roomId) {
     rt.send('LEAVE_ROOM', { chat_room_id: state.current });
     stopTyping();
   }
+  if (state.current !== roomId) { cancelReply(); showInfo(false); }
   state.current = roomId;
   sessionStorage.setItem('chat.room', String(roomId));
   document.body.classList.add('in-room');
@@ -246,7 +248,15 @@ async function loadMembers(roomId) {
   try {
     const { members } = await api('GET', `rooms/${roomId}/members`);
     for (const m of members) remember(m.user);
-    view(roomId).members = members.map((m) => m.user.id);
+    const v = view(roomId);
+    v.members = members.map((m) => m.user.id);
+    v.memberInfo = members.map((m) => ({ user: m.user, role: m.role }));
+    const room = state.rooms.get(roomId);
+    if (room) {
+      room.member_count = members.length;
+      const me = members.find((m) => state.me && m.user.id === state.me.id);
+      if (me) room.role = me.role;
+    }
     if (roomId === state.current) { renderHeader(); renderMessages(); renderSeen(); }
   } catch { /* members are decoration */ }
 }
@@ -276,6 +286,230 @@ function renderHeader() {
     const names = v.members.length ? v.members.map(nameOf).join(', ') : `${room.member_count} members`;
     $('room-subtitle').textContent = room.topic ? `${room.topic} · ${names}` : names;
   }
+  $('room-info-btn').hidden = room.kind !== 'group';
+  if (room.kind !== 'group') showInfo(false);
+  else renderInfo();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// group info: name, topic, members and roles; owner/admin manage, anyone leaves
+
+const ROLE_RANK = { owner: 0, admin: 1, member: 2 };
+let infoKey = '';          // what the member lists show, to re-render them only when it changes
+let confirmRemoval = null; // user id whose Remove button asks for confirmation
+
+function myRole(room) {
+  const v = view(room.id);
+  const me = v.memberInfo.find((m) => state.me && m.user.id === state.me.id);
+  return me ? me.role : room.role;
+}
+
+function showInfo(open) {
+  const panel = $('room-info');
+  panel.hidden = !open;
+  $('room-info-btn').setAttribute('aria-expanded', String(open));
+  infoKey = '';
+  confirmRemoval = null;
+  delete $('leave-btn').dataset.confirm;
+  $('leave-btn').textContent = 'Leave group';
+  if (!open) return;
+  const room = state.rooms.get(state.current);
+  if (!room) return;
+  $('info-name').value = room.name || '';
+  $('info-topic').value = room.topic || '';
+  renderInfo();
+  loadMembers(room.id);
+}
+
+function renderInfo() {
+  const panel = $('room-info');
+  const room = state.rooms.get(state.current);
+  if (panel.hidden || !room || room.kind !== 'group') return;
+  const role = myRole(room);
+  const manage = role === 'owner' || role === 'admin';
+  $('room-edit-form').hidden = !manage;
+  $('info-about').hidden = manage;
+  $('info-title').textContent = roomName(room);
+  $('info-topic-text').textContent = room.topic || 'No topic';
+  // keep what the user is typing; otherwise follow the live values
+  if (document.activeElement !== $('info-name')) $('info-name').value = room.name || '';
+  if (document.activeElement !== $('info-topic')) $('info-topic').value = room.topic || '';
+  const v = view(room.id);
+  const key = JSON.stringify([state.current, role, confirmRemoval, v.memberInfo.map((m) => [m.user.id, m.role, nameOf(m.user.id)]),
+    state.friends.map((f) => f.user.id)]);
+  if (key === infoKey) return;
+  infoKey = key;
+  const members = [...v.memberInfo].sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role]
+    || nameOf(a.user.id).localeCompare(nameOf(b.user.id)));
+  $('info-count').textContent = members.length ? `(${members.length})` : '';
+  $('info-members').replaceChildren(...members.map((m) => {
+    const self = state.me && m.user.id === state.me.id;
+    const buttons = [el('span', { class: `role ${m.role}`, text: m.role })];
+    if (!self && role === 'owner' && m.role !== 'owner') {
+      const next = m.role === 'admin' ? 'member' : 'admin';
+      buttons.push(button(next === 'admin' ? 'Make admin' : 'Remove admin',
+        () => memberCall('PATCH', room.id, m.user.id, { role: next }), 'role-btn'));
+    }
+    if (!self && manage && (role === 'owner' || m.role === 'member')) {
+      const confirming = confirmRemoval === m.user.id;
+      buttons.push(button(confirming ? 'Confirm remove' : 'Remove', () => {
+        if (confirmRemoval === m.user.id) { confirmRemoval = null; memberCall('DELETE', room.id, m.user.id); }
+        else { confirmRemoval = m.user.id; renderInfo(); }
+      }, `remove-member-btn${confirming ? ' danger' : ''}`));
+    }
+    const item = person(m.user, ...buttons);
+    if (self) item.querySelector('.person-name span').textContent += ' (you)';
+    return item;
+  }));
+  const inRoom = new Set(v.members);
+  const candidates = state.friends.filter((f) => !inRoom.has(f.user.id));
+  $('add-members-form').hidden = !manage;
+  // keep ticked boxes across re-renders
+  const ticked = new Set([...$('add-members').querySelectorAll('input:checked')].map((i) => Number(i.value)));
+  $('add-members').replaceChildren(el('legend', { text: 'Add friends' }), ...candidates.map((f) =>
+    el('label', { class: 'check', dataset: { userId: f.user.id } },
+      el('input', { type: 'checkbox', value: f.user.id, checked: ticked.has(f.user.id) }),
+      ` ${f.user.display_name || f.user.username}`)));
+  if (!candidates.length) $('add-members').append(el('p', { class: 'hint', text: 'All your friends are here' }));
+  $('add-members-btn').hidden = !candidates.length;
+}
+
+async function memberCall(method, roomId, userId, body) {
+  try {
+    await api(method, `rooms/${roomId}/members/${userId}`, body);
+  } catch (e) { alertBar(describe(e)); }
+  await loadMembers(roomId);
+}
+
+async function saveRoomInfo(event) {
+  event.preventDefault();
+  const room = state.rooms.get(state.current);
+  if (!room) return;
+  const name = $('info-name').value.trim();
+  const topic = $('info-topic').value.trim();
+  const body = {};
+  if (name !== (room.name || '')) body.name = name;
+  if (topic !== (room.topic || '')) body.topic = topic;
+  if (!Object.keys(body).length) return;
+  const save = $('info-save');
+  save.disabled = true;
+  try {
+    const updated = await api('PATCH', `rooms/${room.id}`, body);
+    addRoom(updated);
+    document.activeElement.blur();
+    renderRooms();
+    renderHeader();
+  } catch (e) { alertBar(describe(e)); }
+  save.disabled = false;
+}
+
+async function addMembers(event) {
+  event.preventDefault();
+  const roomId = state.current;
+  const user_ids = [...$('add-members').querySelectorAll('input:checked')].map((i) => Number(i.value));
+  if (!roomId || !user_ids.length) return;
+  try {
+    await api('POST', `rooms/${roomId}/members`, { user_ids });
+    for (const box of $('add-members').querySelectorAll('input:checked')) box.checked = false;
+  } catch (e) { alertBar(describe(e)); }
+  await loadMembers(roomId);
+}
+
+async function leaveGroup() {
+  const leave = $('leave-btn');
+  if (!leave.dataset.confirm) { leave.dataset.confirm = '1'; leave.textContent = 'Confirm leave'; return; }
+  delete leave.dataset.confirm;
+  const roomId = state.current;
+  if (!roomId || !state.me) return;
+  try {
+    await api('DELETE', `rooms/${roomId}/members/${state.me.id}`);
+    forgetRoom(roomId);
+  } catch (e) { alertBar(describe(e)); renderInfo(); }
+}
+
+function forgetRoom(roomId) {
+  state.rooms.delete(roomId);
+  state.views.delete(roomId);
+  if (state.current === roomId) closeRoom();
+  renderRooms();
+}
+
+/** a system message changed the room: apply what it says at once, then fetch the details */
+function onRoomEvent(roomId, m) {
+  const room = state.rooms.get(roomId);
+  const e = m.event;
+  if (!room || !e) return;
+  if (e.type === 'room_renamed' && e.detail != null) room.name = e.detail;
+  if (e.type === 'topic_changed') room.topic = e.detail || null;
+  const gone = state.me && ['member_removed', 'member_left'].includes(e.type) && e.user_ids.includes(state.me.id);
+  if (gone) { forgetRoom(roomId); return; }
+  if (['members_added', 'member_removed', 'member_left', 'role_changed', 'owner_changed'].includes(e.type)) {
+    const v = view(roomId);
+    if (e.type === 'members_added') room.member_count += e.user_ids.filter((id) => !v.members.includes(id)).length;
+    if (e.type === 'member_removed' || e.type === 'member_left') {
+      v.members = v.members.filter((id) => !e.user_ids.includes(id));
+      v.memberInfo = v.memberInfo.filter((x) => !e.user_ids.includes(x.user.id));
+      room.member_count = Math.max(1, room.member_count - e.user_ids.length);
+    }
+    if (v.loaded || roomId === state.current) loadMembers(roomId);
+    for (const id of e.user_ids) ensureUser(id);
+  }
+  if (roomId === state.current) renderHeader();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// replies
+
+function snippet(m) {
+  if (!m) return '';
+  if (m.deleted) return 'Message deleted';
+  const text = (m.content || '').replace(/\s+/g, ' ').trim();
+  if (text) return text.length > 120 ? text.slice(0, 119) + '…' : text;
+  return m.attachments && m.attachments.length ? '📎 attachment' : '';
+}
+
+function findMessage(roomId, id) {
+  const v = state.views.get(roomId);
+  if (!v || !id) return null;
+  for (const m of v.messages.values()) if (m.id === id) return m;
+  return null;
+}
+
+function startReply(m) {
+  state.replyTo = { roomId: m.room_id || state.current, id: m.id, sender_id: m.sender_id, text: snippet(m) };
+  $('reply-name').textContent = nameOf(m.sender_id);
+  $('reply-text').textContent = snippet(m);
+  $('reply-bar').hidden = false;
+  $('composer-input').focus();
+}
+
+function cancelReply() {
+  state.replyTo = null;
+  $('reply-bar').hidden = true;
+  $('reply-name').textContent = '';
+  $('reply-text').textContent = '';
+}
+
+function quoteNode(roomId, replyTo) {
+  const original = findMessage(roomId, replyTo);
+  if (!original) {
+    return el('div', { class: 'quote missing', dataset: { replyTo }, text: 'Reply to an earlier message' });
+  }
+  return el('button', {
+    type: 'button', class: 'quote', dataset: { replyTo }, title: 'Show the original message',
+    onclick: () => scrollToMessage(replyTo),
+  }, el('span', { class: 'quote-sender', text: nameOf(original.sender_id) }),
+  el('span', { class: 'quote-text', text: snippet(original) }));
+}
+
+function scrollToMessage(id) {
+  const target = $('message-list').querySelector(`.msg[data-id="${Number(id)}"]`);
+  if (!target) { alertBar('The original message is not loaded'); return; }
+  target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  target.classList.remove('flash');
+  void target.offsetWidth; // restart the animation
+  target.classList.add('flash');
+  setTimeout(() => target.classList.remove('flash'), 1700);
 }
 
 async function loadOlder(roomId, initial = false) {
@@ -353,6 +587,7 @@ function messageNode(m, header) {
   const body = el('div', { class: 'msg-body' });
   if (m.deleted) body.append(el('span', { class: 'msg-text deleted', text: 'Message deleted' }));
   else {
+    if (m.reply_to) body.append(quoteNode(m.room_id || state.current, m.reply_to));
     const text = el('div', { class: 'msg-text' }, renderText(m.content));
     body.append(text);
     if (m.attachments && m.attachments.length) body.append(attachmentsNode(m.attachments));
@@ -379,6 +614,7 @@ function messageNode(m, header) {
     })));
     actions.append(el('button', { type: 'button', class: 'act react-btn', 'aria-label': 'Add reaction', text: '☺',
       onclick: () => { picker.hidden = !picker.hidden; } }));
+    actions.append(el('button', { type: 'button', class: 'act reply-btn', text: 'Reply', onclick: () => startReply(m) }));
     if (mine) {
       actions.append(el('button', { type: 'button', class: 'act edit-btn', text: 'Edit', onclick: () => startEdit(node, m) }));
       const del = el('button', { type: 'button', class: 'act delete-btn', text: 'Delete' });
@@ -396,7 +632,8 @@ function messageNode(m, header) {
 function pendingNode(p) {
   return el('div', { class: 'msg mine first pending', dataset: { clientId: p.client_msg_id } },
     el('div', { class: 'msg-head' }, el('span', { class: 'sender', text: 'You' }), el('span', { class: 'time', text: p.failed ? 'not sent' : 'sending…' })),
-    el('div', { class: 'msg-body' }, el('div', { class: 'msg-text' }, renderText(p.content))));
+    el('div', { class: 'msg-body' }, p.replyTo ? quoteNode(p.roomId, p.replyTo) : null,
+      el('div', { class: 'msg-text' }, renderText(p.content))));
 }
 
 function attachmentsNode(list) {
@@ -571,12 +808,7 @@ function onRealtime(msg) {
       loadFriends();
       break;
     case 'ROOM_ADDED': fetchRoom(d.chat_room_id); break;
-    case 'ROOM_REMOVED':
-      state.rooms.delete(d.chat_room_id);
-      state.views.delete(d.chat_room_id);
-      if (state.current === d.chat_room_id) closeRoom();
-      renderRooms();
-      break;
+    case 'ROOM_REMOVED': forgetRoom(d.chat_room_id); break;
     case 'RESUMED':
       if (!d.complete) catchUp(d.chat_room_id, d.to_seq);
       break;
@@ -615,6 +847,7 @@ function onNewMessage(m) {
   if (m.sender_id) ensureUser(m.sender_id);
   if (!fresh) { if (roomId === state.current) renderMessages(); return; }
   room.last_seq = m.seq;
+  if (m.kind === 'system' && m.event) { onRoomEvent(roomId, m); if (!state.rooms.has(roomId)) return; }
   if (!room.last_message || room.last_message.seq < m.seq) room.last_message = m;
   room.last_activity_at = Math.max(room.last_activity_at, m.created_at);
   const own = state.me && m.sender_id === state.me.id;
@@ -653,8 +886,10 @@ async function sendMessage() {
   let content = input.value;
   if (!content.trim() && !ready.length) return;
   if (!content.trim()) content = ready.map((a) => a.name).join(', ');
-  const p = { client_msg_id: newClientId(), roomId: room.id, content, attachments: ready.map((a) => a.public_id) };
+  const p = { client_msg_id: newClientId(), roomId: room.id, content, attachments: ready.map((a) => a.public_id),
+    replyTo: state.replyTo && state.replyTo.roomId === room.id ? state.replyTo.id : null };
   state.pending.set(p.client_msg_id, p);
+  cancelReply();
   input.value = '';
   autosize();
   state.attachments = [];
@@ -667,10 +902,11 @@ async function sendMessage() {
 function transmit(p) {
   const data = { chat_room_id: p.roomId, content: p.content, client_msg_id: p.client_msg_id };
   if (p.attachments.length) data.attachments = p.attachments;
+  if (p.replyTo) data.reply_to = p.replyTo;
   if (rt.send('SEND_MESSAGE', data)) return;
   // no socket: REST does the same, idempotently
   api('POST', `rooms/${p.roomId}/messages`, { content: p.content, client_msg_id: p.client_msg_id,
-    ...(p.attachments.length ? { attachments: p.attachments } : {}) })
+    ...(p.attachments.length ? { attachments: p.attachments } : {}), ...(p.replyTo ? { reply_to: p.replyTo } : {}) })
     .then((m) => { state.pending.delete(p.client_msg_id); onNewMessage({ ...m, chat_room_id: p.roomId }); })
     .catch((e) => { p.failed = true; alertBar(describe(e)); renderMessages(); });
 }
@@ -685,7 +921,7 @@ function onAck(d) {
   state.pending.delete(d.client_msg_id);
   // the sending connection gets no NEW_MESSAGE: fetch the stored message (with its attachments' urls)
   const local = { id: d.message_id, room_id: p.roomId, seq: d.seq, sender_id: state.me.id, kind: 'user',
-    content: p.content, mime_type: 'text/plain', client_msg_id: p.client_msg_id, reply_to: null, attachments: [],
+    content: p.content, mime_type: 'text/plain', client_msg_id: p.client_msg_id, reply_to: p.replyTo || null, attachments: [],
     created_at: Date.now(), edited_at: null, deleted: false, reactions: [] };
   if (p.attachments.length) {
     api('GET', `rooms/${p.roomId}/messages?after_seq=${d.seq - 1}&limit=1`).then(({ messages }) => {
@@ -754,6 +990,7 @@ async function loadFriends() {
     state.requests = { incoming: incoming.requests, outgoing: outgoing.requests };
     for (const f of state.friends) remember(f.user);
     renderFriends();
+    renderInfo();
   } catch (e) { alertBar(describe(e)); }
 }
 
@@ -858,6 +1095,8 @@ function tab(which) {
 function closeRoom() {
   if (state.current) rt.send('LEAVE_ROOM', { chat_room_id: state.current });
   stopTyping();
+  cancelReply();
+  showInfo(false);
   state.current = null;
   sessionStorage.removeItem('chat.room');
   document.body.classList.remove('in-room');
@@ -903,7 +1142,14 @@ function init() {
   $('composer').addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
   $('composer-input').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendMessage(); }
+    if (e.key === 'Escape' && state.replyTo) { e.preventDefault(); e.stopPropagation(); cancelReply(); }
   });
+  $('reply-cancel').addEventListener('click', () => { cancelReply(); $('composer-input').focus(); });
+  $('room-info-btn').addEventListener('click', () => showInfo($('room-info').hidden));
+  $('info-close').addEventListener('click', () => showInfo(false));
+  $('room-edit-form').addEventListener('submit', saveRoomInfo);
+  $('add-members-form').addEventListener('submit', addMembers);
+  $('leave-btn').addEventListener('click', leaveGroup);
   $('composer-input').addEventListener('input', onComposerInput);
   $('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
   $('messages').addEventListener('scroll', () => { if ($('messages').scrollTop < 80 && state.current) loadOlder(state.current); });

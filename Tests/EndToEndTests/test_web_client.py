@@ -2,6 +2,9 @@
 
 Two people register, become friends, open a DM, talk both ways, see each other typing and reading, share an
 image, reload and still see the history; a message carrying HTML/script is shown as text and runs nothing.
+In a group, the owner renames it, sets its topic, adds and removes a third person (made through the API) from
+the group info panel, and the other member sees each change live; a reply shows the quoted original on the
+other side, and clicking the quote brings the original into view; a plain member leaves.
 Every browser console error fails the test. Screenshots of the main screens go to
 Tests/EndToEndTests/.artifacts/screenshots/ (not committed).
 """
@@ -13,7 +16,8 @@ import time
 
 import pytest
 
-from webhelpers import SCREENSHOTS, STATIC_DIR, Browser, By, png_bytes
+from chathelpers import Chat, assert_status
+from webhelpers import SCREENSHOTS, STATIC_DIR, Browser, By, Keys, png_bytes
 
 PASSWORD = "correct horse battery"
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -31,6 +35,7 @@ def browsers(start_auth_server):
         opened.append(browser)
         return browser
 
+    open_browser.server = server
     yield open_browser
     errors = []
     for browser in opened:
@@ -179,9 +184,92 @@ def test_two_people_chat_in_the_browser(browsers, tmp_path):
     ann.click("#group-members input[type=checkbox]")
     ann.find("#group-form button[type=submit]").click()
     ann.wait(lambda d: d.find_element(By.ID, "room-title").text == "Weekend <b>plans</b>", "the new group open")
-    ann.send("group hello")
+    ann.send("group hello <b>all</b>")
     bob.wait_text("#room-list .room-item", "Weekend <b>plans</b>", "the group on bob's list")
     ann.screenshot("09-group")
+
+    # -- cy (made through the API) asks ann to be friends; ann accepts in her Friends tab
+    chat = Chat(browsers.server)
+    cy = chat.user(unique("cy"), display_name="Cy Example")
+    ann_id = ann.driver.execute_script("return JSON.parse(sessionStorage.getItem('chat.session')).user.id")
+    assert_status(chat.request_friend(cy, ann_id), 201, "cy asks ann")
+    ann.click("#tab-friends")
+    ann.click("#incoming-requests .accept-btn", "cy's request on ann's screen")
+    ann.wait_text("#friend-list", "Cy Example", "cy in ann's friends")
+    ann.click("#tab-rooms")
+
+    # -- group info: ann (owner) renames the group and sets a topic; bob sees both live, as text
+    bob.set_size(1200, 800)
+    bob.open_room_with("Weekend <b>plans</b>")
+    ann.click("#room-info-btn")
+    ann.wait_text("#info-members", "Bob Example", "the members in ann's group info")
+    assert "owner" in ann.text_of(f'#info-members li[data-user-id="{ann_id}"]')
+    ann.fill("#info-name", "Trip & <i>fun</i>")
+    ann.fill("#info-topic", "Saturday 10:00")
+    ann.click("#info-save")
+    bob.wait(lambda d: d.find_element(By.ID, "room-title").text == "Trip & <i>fun</i>", "the new name in bob's header")
+    bob.wait_text("#room-list .room-name", "Trip & <i>fun</i>", "the new name in bob's room list")
+    bob.wait_text("#room-subtitle", "Saturday 10:00", "the topic in bob's header")
+    bob.wait_text("#message-list .system", 'renamed the room to "Trip & <i>fun</i>"', "the rename in bob's timeline")
+    assert not bob.find_all("#room-title i, #room-list i")
+    ann.wait_text("#room-list .room-name", "Trip & <i>fun</i>", "the new name in ann's room list")
+
+    # -- bob, a plain member, sees the members but no management controls
+    bob.click("#room-info-btn")
+    bob.wait_text("#info-members", "Ann Example", "the members in bob's group info")
+    assert not bob.find("#room-edit-form").is_displayed() and not bob.find("#add-members-form").is_displayed()
+    assert bob.text_of("#info-title") == "Trip & <i>fun</i>"
+    assert not bob.find_all("#info-members .remove-member-btn")
+
+    # -- ann adds cy from her friends; bob sees cy in the members and the header
+    ann.click(f'#add-members label[data-user-id="{cy.id}"] input', "cy in the add list")
+    ann.click("#add-members-btn")
+    ann.wait_text("#info-members", "Cy Example", "cy in ann's members")
+    bob.wait_text("#info-members", "Cy Example", "cy added, on bob's screen")
+    bob.wait_text("#room-subtitle", "Cy Example", "cy in bob's header")
+    bob.screenshot("10-group-info")
+
+    # -- ann removes cy (two clicks: Remove, Confirm remove); bob sees cy go; cy has lost the room
+    cy_row = f'#info-members li[data-user-id="{cy.id}"] .remove-member-btn'
+    ann.click(cy_row, "the Remove button for cy")
+    ann.wait_text(cy_row, "Confirm remove", "the confirmation")
+    ann.click(cy_row)
+    bob.wait(lambda d: "Cy Example" not in d.find_element(By.ID, "info-members").text, "cy gone from bob's members")
+    bob.wait_text("#message-list .system", f"removed {cy.username}", "the removal in bob's timeline")
+    assert "Trip & <i>fun</i>" not in [room["name"] for room in chat.rooms(cy)]
+    bob.click("#info-close")
+
+    # -- a reply: bob answers ann's greeting (Escape cancels once), ann sees the quoted original as text
+    reply_to_greeting = ("[...document.querySelectorAll('#message-list .msg')]"
+                         ".find((m) => m.textContent.includes('group hello')).querySelector('.reply-btn').click()")
+    bob.driver.execute_script(reply_to_greeting)
+    bob.wait_text("#reply-bar", "group hello <b>all</b>", "the reply bar over bob's composer")
+    bob.find("#composer-input").send_keys(Keys.ESCAPE)
+    bob.wait(lambda d: not d.find_element(By.ID, "reply-bar").is_displayed(), "Escape to cancel the reply")
+    bob.driver.execute_script(reply_to_greeting)
+    bob.wait_text("#reply-bar", "Ann Example", "the reply bar again")
+    bob.send("count me in")
+    bob.wait(lambda d: not d.find_element(By.ID, "reply-bar").is_displayed(), "the reply bar gone once sent")
+    bob.wait_text("#message-list .msg:not(.pending) .quote", "group hello", "the quote on bob's own reply")
+    quote = ann.wait_text("#message-list .msg .quote", "group hello <b>all</b>", "the quote on ann's screen")
+    assert not quote.find_elements(By.CSS_SELECTOR, "b"), quote.get_attribute("innerHTML")
+    answer = ann.wait_text("#message-list .msg", "count me in", "bob's reply on ann's screen")
+    assert "group hello" in answer.find_element(By.CSS_SELECTOR, ".quote").text
+    ann.driver.execute_script("arguments[0].click()", answer.find_element(By.CSS_SELECTOR, ".quote"))
+    flashed = ann.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#message-list .msg.flash"), "the original highlighted")
+    assert "group hello" in flashed[0].text
+    ann.screenshot("11-reply")
+
+    # -- bob leaves the group: it goes from his list; ann sees him go from the members
+    bob.click("#room-info-btn")
+    bob.click("#leave-btn")
+    bob.wait_text("#leave-btn", "Confirm leave", "the leave confirmation")
+    bob.click("#leave-btn")
+    bob.wait(lambda d: not any("Trip" in e.text for e in d.find_elements(By.CSS_SELECTOR, "#room-list .room-name")),
+             "the group gone from bob's list")
+    bob.visible("#empty-chat", "bob's empty chat pane")
+    ann.wait(lambda d: "Bob Example" not in d.find_element(By.ID, "info-members").text, "bob gone from ann's members")
+    ann.wait_text("#message-list .system", f"{bob_name} left", "bob's leaving in ann's timeline")
 
     # -- log out
     ann.click("#logout-btn")

@@ -24,7 +24,8 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 UI_WAIT = 15.0
 
 from selenium import webdriver  # noqa: E402  (pip install -r Tests/requirements.txt)
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoAlertPresentException, StaleElementReferenceException, TimeoutException)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -86,9 +87,12 @@ class Browser:
     # -- waiting and finding -----------------------------------------------------------------------------------
 
     def wait(self, predicate, what: str, timeout: float = UI_WAIT):
-        """Wait until `predicate(driver)` is truthy; fail naming `what` (and this browser) otherwise."""
+        """Wait until `predicate(driver)` is truthy; fail naming `what` (and this browser) otherwise. An element that
+        went stale while the predicate looked at it (the client re-rendered a list) just means: look again."""
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(predicate)
+            return WebDriverWait(
+                self.driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+            ).until(predicate)
         except TimeoutException:
             self.screenshot(f"timeout-{self.name}")
             raise AssertionError(f"[{self.name}] timed out after {timeout}s waiting for {what}; "
