@@ -62,11 +62,23 @@ import Testing
                     roomID: roomID, senderID: alice, content: String(repeating: "é", count: 8_193))
             }
             #expect(tooLong == .validation(["content": "must be at most 16384 bytes"]))
+            // Terminal escapes and other control characters garble what others see; tabs and line breaks do not.
+            for garbled in ["\u{1B}[2Jgone", "bell\u{07}", "nul\u{00}", "del\u{7F}"] {
+                let refused = await messageError {
+                    try await fixture.service.send(roomID: roomID, senderID: alice, content: garbled)
+                }
+                #expect(
+                    refused
+                        == .validation(["content": "must not contain control characters other than tab and line breaks"]
+                        ))
+            }
             // Exactly the limit in bytes is fine (8,192 two-byte characters).
             #expect(
                 try await fixture.service.send(
                     roomID: roomID, senderID: alice, content: String(repeating: "é", count: 8_192)
                 ).message.seq == 1)
+            #expect(
+                try await fixture.service.send(roomID: roomID, senderID: alice, content: "a\tb\r\nc").message.seq == 2)
             let controlKey = await messageError {
                 try await fixture.service.send(roomID: roomID, senderID: alice, content: "x", clientMessageID: "a\nb")
             }
@@ -78,9 +90,9 @@ import Testing
                 }
                 #expect(badReply == .validation(["reply_to": MessageService.replyToProblem]))
             }
-            // Refusals took no seq.
-            #expect(try fixture.lastSeq(roomID) == 1)
-            #expect(try await fixture.send("next", in: roomID, by: alice).seq == 2)
+            // Refusals took no seq (the two accepted sends above took 1 and 2).
+            #expect(try fixture.lastSeq(roomID) == 2)
+            #expect(try await fixture.send("next", in: roomID, by: alice).seq == 3)
         }
     }
 

@@ -143,10 +143,10 @@ import Testing
             #expect(
                 timeline[1].event == SystemEventRecord(type: "members_added", actorID: owner, userIDs: [bob, carol]))
             #expect(timeline[1].content == "owner added bob and carol")
-            // The creator has seen what they did; the members have two unread entries.
+            // How the room began is news to no one in it: creator and members start with nothing unread.
             #expect(room.lastSeq == 2 && room.unreadCount == 0 && room.lastMessageID == timeline[1].id)
             let forBob = try await fixture.rooms.room(id: room.id, userID: bob)
-            #expect(forBob.role == .member && forBob.unreadCount == 2 && forBob.lastReadSeq == 0)
+            #expect(forBob.role == .member && forBob.unreadCount == 0 && forBob.lastReadSeq == 2)
 
             let alone = try await fixture.rooms.createGroup(userID: owner, name: "solo")
             #expect(alone.memberCount == 1 && alone.topic == "" && alone.lastSeq == 1)
@@ -226,7 +226,8 @@ import Testing
             let listed = try await fixture.rooms.rooms(userID: reader)
             #expect(listed.map(\.id) == [one.id, three.id, two.id])
             let first = try #require(listed.first)
-            #expect(first.topic == "news" && first.lastSeq == 3 && first.unreadCount == 3 && first.memberCount == 2)
+            // Only the topic change is unread: the room's creation was not news to its members.
+            #expect(first.topic == "news" && first.lastSeq == 3 && first.unreadCount == 1 && first.memberCount == 2)
             #expect(try first.lastMessageID == fixture.timeline(one.id).last?.id)
             #expect(first.lastActivityAt == fixture.clock.now)
             #expect(try await fixture.rooms.room(id: one.id, userID: reader) == first)

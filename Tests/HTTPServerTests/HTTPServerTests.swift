@@ -8,6 +8,9 @@ import Testing
 
 /// Drives a real `HTTPServer` on a loopback port with raw sockets.
 @Suite(.serialized) struct HTTPServerTests {
+    /// Handlers of `/async/:ms` that have started (a test waits for its request to be in flight, not a time).
+    private static let asyncStarted = Atomic<Int>(0)
+
     private static func makeServer(
         loops: Int = 2, configure: (inout HTTPServerConfiguration) -> Void = { _ in }
     ) throws -> (HTTPServer, WorkerPool, Int) {
@@ -16,6 +19,7 @@ import Testing
         router.get("/sync") { _, _ in .now(.text("sync")) }
         router.get("/async/:ms") { request, _ in
             let delay = UInt64(request.pathParameters["ms"] ?? "0") ?? 0
+            asyncStarted.add(1, ordering: .relaxed)
             return .async {
                 try await Task.sleep(nanoseconds: delay * 1_000_000)
                 return .text("async \(delay)")
@@ -125,8 +129,10 @@ import Testing
     @Test func gracefulShutdownFinishesTheRequestInFlight() throws {
         let (server, pool, port) = try Self.makeServer(loops: 1)
         let client = try TestClient(port: port)
+        let started = Self.asyncStarted.load(ordering: .relaxed)
         client.send("GET /async/300 HTTP/1.1\r\nHost: x\r\n\r\n")
-        usleep(50_000)
+        // Shut down only once the request is in flight: before that, an idle connection is rightly just closed.
+        for _ in 0..<1000 where Self.asyncStarted.load(ordering: .relaxed) == started { usleep(5_000) }
         server.shutdown()
         let text = client.readToEnd()
         server.waitUntilStopped()

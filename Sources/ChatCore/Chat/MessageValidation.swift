@@ -17,6 +17,13 @@ enum MessageValidation {
         if content.utf8.count > maxBytes {
             return "must be at most \(maxBytes) bytes"
         }
+        // Control characters other than tab and line breaks only serve to garble what others see (terminal
+        // escapes, bidi tricks are left to the client's rendering).
+        if content.unicodeScalars.contains(where: {
+            ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F
+        }) {
+            return "must not contain control characters other than tab and line breaks"
+        }
         return nil
     }
 

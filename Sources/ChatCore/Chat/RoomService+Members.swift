@@ -37,6 +37,7 @@ extension RoomService {
                 outbox.post(.membersAdded(roomID: roomID, kind: .group, userIDs: newIDs, actorID: userID))
                 let actor = try Self.user(userID, accounts, db)
                 try RoomEvent.membersAdded(by: actor, newUsers).append(roomID: roomID, now: now, db, outbox)
+                try Self.markCaughtUp(roomID, newIDs, db)
             }
             return (try rooms.members(roomID: roomID, db), newIDs)
         }

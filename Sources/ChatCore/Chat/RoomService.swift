@@ -102,6 +102,8 @@ public final class RoomService: Sendable {
             if !added.isEmpty {
                 try RoomEvent.membersAdded(by: creator, added).append(roomID: room.id, now: now, db, outbox)
             }
+            // The system messages that record how the room began are not news to anyone in it.
+            try Self.markCaughtUp(room.id, [userID] + others, db)
             return try Self.view(room.id, for: userID, rooms, db)
         }
     }
@@ -221,6 +223,15 @@ public final class RoomService: Sendable {
             throw ChatError.validation([field: "no such user: \(listed)\(refused.count > 10 ? ", …" : "")"])
         }
         return ids.compactMap { byID[$0] }
+    }
+
+    /// Moves members' read positions to the room's newest message (new members do not count the system messages
+    /// that recorded their own joining as unread).
+    static func markCaughtUp(_ roomID: Int64, _ userIDs: [Int64], _ db: Database) throws {
+        let messages = MessageStore()
+        for userID in userIDs {
+            _ = try messages.markRead(roomID: roomID, userID: userID, seq: Int64.max, db)
+        }
     }
 
     /// `ids` without repetitions, in first-seen order.

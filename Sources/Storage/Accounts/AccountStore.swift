@@ -211,8 +211,10 @@ public struct AccountStore: Sendable {
         } else {
             high = [0xFF]
         }
+        // Every user matches an empty prefix by username already: walking every display name as well would read
+        // the whole table for nothing, so that page comes from the username index alone.
         return try db.query(
-            Self.searchUsersSQL,
+            low.isEmpty ? Self.listUsersByNameSQL : Self.searchUsersSQL,
             [
                 .text(low), .blob(high), .text(after ?? ""), .integer(Int64(max(0, limit))),
                 viewerID.map { .integer($0) } ?? .null,
@@ -234,6 +236,15 @@ public struct AccountStore: Sendable {
             WHERE display_name_key >= ?1 AND display_name_key < CAST(?2 AS TEXT) AND username > ?3
               AND deleted_at IS NULL AND is_disabled = 0
               AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = users.id AND b.blocked_id = ?5))
+        ORDER BY username LIMIT ?4
+        """
+
+    /// ``searchUsersSQL`` for an empty prefix (same parameters; ?1 and ?2 unused).
+    static let listUsersByNameSQL = """
+        SELECT \(Self.userColumns) FROM users
+        WHERE username > ?3 AND ?1 = '' AND ?2 IS NOT NULL
+          AND deleted_at IS NULL AND is_disabled = 0
+          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = users.id AND b.blocked_id = ?5)
         ORDER BY username LIMIT ?4
         """
 
