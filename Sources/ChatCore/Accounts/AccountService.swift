@@ -129,6 +129,10 @@ public final class AccountService: Sendable {
         // Ours are 43 characters; anything far longer is not worth hashing.
         guard !refreshToken.isEmpty, refreshToken.utf8.count <= 256 else { throw .invalidRefreshToken }
         let hash = Digest.sha256Hex(refreshToken)
+        // A token we never issued costs a read, not a writer job: junk cannot queue behind real writes.
+        guard try await read({ [store] db in try store.refreshToken(hash: hash, db) != nil }) else {
+            throw .invalidRefreshToken
+        }
         let now = clock()
         let newRefreshToken = SecureRandom.token()
         let refreshLifetime = policy.refreshTokenLifetime.wholeMilliseconds
