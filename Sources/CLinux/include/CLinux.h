@@ -58,4 +58,8 @@ static const int CLINUX_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 static const int CLINUX_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
 static const int CLINUX_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
 
+/// Returns memory glibc holds but no longer uses to the kernel (malloc_trim(3)); Glibc's Swift module omits
+/// <malloc.h>.
+int clinux_malloc_trim(size_t pad);
+
 #endif

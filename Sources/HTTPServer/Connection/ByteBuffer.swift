@@ -94,13 +94,16 @@ final class ByteBuffer {
     /// Drops everything and, if the buffer grew large for one big message, shrinks it back.
     /// When nothing is buffered and the storage is more than twice `target`, trades it for `target` bytes: what an
     /// idle connection keeps (a WebSocket may stay idle for hours; 10,000 of them must not pin 16 KiB each).
-    func releaseIfIdle(keeping target: Int) {
-        guard isEmpty, capacity > 2 * target else { return }
+    /// Returns whether it gave memory back.
+    @discardableResult
+    func releaseIfIdle(keeping target: Int) -> Bool {
+        guard isEmpty, capacity > 2 * target else { return false }
         readIndex = 0
         writeIndex = 0
         storage.deallocate()
         capacity = max(target, 64)
         storage = .allocate(byteCount: capacity, alignment: 16)
+        return true
     }
 
     func reset(shrinkingTo limit: Int) {

@@ -599,8 +599,9 @@ final class HTTPConnection: Selectable {
                 // A WebSocket quiet for a second gives its buffers back (10,000 idle ones must not pin 20 KiB
                 // each); a busy one keeps them, so broadcasts do not allocate and fault pages on every write.
                 if now - lastActivity >= 1000 {
-                    input.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
-                    output.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                    let input = input.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                    let output = output.releaseIfIdle(keeping: Self.webSocketIdleBuffer)
+                    if input || output { owner.releasedBuffers = true }
                 }
                 // Heartbeat: ping a quiet WebSocket each period; one that missed two pings is gone.
                 guard now - lastActivity >= configuration.webSocketPingInterval else { return }

@@ -16,6 +16,8 @@ final class HTTPServerLoop: Selectable {
     private var refusedSinceLog = 0
     private var lastRefusalLog: Int64 = -1_000_000
     private var connections: [Int32: HTTPConnection] = [:]
+    /// A connection gave idle buffers back since the last timeout sweep (see `checkTimeouts`).
+    var releasedBuffers = false
     private(set) var draining = false
     private var drainDeadline: Int64 = 0
     private var dates = HTTPDateCache()
@@ -140,6 +142,12 @@ final class HTTPServerLoop: Selectable {
             return
         }
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
+        if releasedBuffers {
+            // Idle connections gave their buffers back: hand the freed pages to the kernel too, or they stay in
+            // the resident set (glibc keeps freed small chunks in its arenas). Once a second at most.
+            releasedBuffers = false
+            _ = clinux_malloc_trim(0)
+        }
     }
 
     /// Stops accepting, closes idle connections, lets in-flight requests finish (their responses carry
