@@ -7,12 +7,15 @@ public enum BlobError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     case conflict(String)
     case tooLarge(String)
+    /// Too many requests from one client (Cloudinary answers 420).
+    case rateLimited(String)
     case unavailable(String)
 
     public var message: String {
         switch self {
         case .badRequest(let message), .unauthorized(let message), .forbidden(let message),
-            .notFound(let message), .conflict(let message), .tooLarge(let message), .unavailable(let message):
+            .notFound(let message), .conflict(let message), .tooLarge(let message), .rateLimited(let message),
+            .unavailable(let message):
             message
         }
     }

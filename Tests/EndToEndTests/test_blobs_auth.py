@@ -230,3 +230,19 @@ def test_concurrent_chunks_of_one_upload(blobs):
         assert blobs.download(blobs.url("raced.bin", resource_type="raw")) == data
     else:
         assert blobs.fetch(blobs.url("raced.bin", resource_type="raw")).status == 404
+
+
+def test_upload_api_is_rate_limited_per_client_with_420(start_blobs):
+    """Upload API requests count against `rate_limit.api_per_minute` per client address; past it Cloudinary's 420,
+    which the SDK raises as RateLimited, with Retry-After."""
+    from cloudinary.exceptions import RateLimited
+
+    start_blobs(env={"CHAT_RATE_LIMIT_API_PER_MINUTE": "3"})
+    for index in range(3):
+        assert_upload_answer(uploader.upload(data_uri("image/png", png_bytes(2, 2, seed=index)), timeout=30),
+                             png_bytes(2, 2, seed=index))
+    with pytest.raises(RateLimited) as refused:
+        uploader.upload(data_uri("image/png", png_bytes(2, 2, seed=9)), timeout=30)
+    assert "Rate Limit" in str(refused.value), refused.value
+    with pytest.raises(RateLimited):
+        uploader.destroy("anything", timeout=30)

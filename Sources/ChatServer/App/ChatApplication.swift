@@ -160,7 +160,12 @@ public final class ChatApplication: Sendable {
             StaticRoutes(handler: handler, workers: workers).register(in: &router)
             staticFallback = { request, _ in .blocking(on: workers) { handler.respond(to: request) } }
         }
-        let cloudinary = CloudinaryRoutes(service: blobs, workers: workers, fallback: staticFallback)
+        let cloudinary = CloudinaryRoutes(
+            service: blobs, workers: workers,
+            limiter: RateLimiter(
+                capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
+                maxEntries: limits.maxEntries),
+            fallback: staticFallback)
         cloudinary.register(in: &router)
         UploadRoutes(cloudinary: cloudinary, auth: auth).register(in: &router)
         let proxies = settings.security.trustedProxies.compactMap(AddressBlock.init)

@@ -17,6 +17,7 @@ enum CloudinaryJSON {
             case .notFound: .notFound
             case .conflict: .conflict
             case .tooLarge: .badRequest
+            case .rateLimited: HTTPStatus(code: 420, reason: "Enhance Your Calm")
             case .unavailable: .internalServerError
             }
         var body = #"{"error":{"message":"#

@@ -1,4 +1,5 @@
 import Blobs
+import ChatCore
 import Foundation
 import HTTPServer
 import Storage
@@ -10,6 +11,8 @@ import SystemSupport
 struct CloudinaryRoutes: Sendable {
     let service: BlobService
     let workers: WorkerPool
+    /// Upload API requests per client address (`rate_limit.api_per_minute`); past it 420, as Cloudinary answers.
+    let limiter: RateLimiter
     /// Serves what is not a blob under the same shape of path (the web client's files), if configured.
     let fallback: Handler?
 
@@ -27,9 +30,10 @@ struct CloudinaryRoutes: Sendable {
     }
 
     func register(in router: inout Router) {
-        router.post("/v1_1/:cloud/:resource_type/upload") { request, _ in
+        router.post("/v1_1/:cloud/:resource_type/upload") { request, context in
             let cloud = request.pathParameters["cloud"] ?? ""
             let resourceType = request.pathParameters["resource_type"] ?? ""
+            if let refused = limit(context) { return .now(refused) }
             return CloudinaryJSON.reply {
                 try checkCloud(cloud, resourceType: resourceType)
                 if let range = request.headers["Content-Range"] {
@@ -38,9 +42,10 @@ struct CloudinaryRoutes: Sendable {
                 return try await upload(request, resourceType: resourceType, owner: nil)
             }
         }
-        router.post("/v1_1/:cloud/:resource_type/destroy") { request, _ in
+        router.post("/v1_1/:cloud/:resource_type/destroy") { request, context in
             let cloud = request.pathParameters["cloud"] ?? ""
             let resourceType = request.pathParameters["resource_type"] ?? ""
+            if let refused = limit(context) { return .now(refused) }
             return CloudinaryJSON.reply {
                 try checkCloud(cloud, resourceType: resourceType)
                 return try await destroy(request, resourceType: resourceType)
@@ -53,6 +58,15 @@ struct CloudinaryRoutes: Sendable {
             }
             return CloudinaryJSON.reply { try await deliver(request) }
         }
+    }
+
+    /// The 420 answer (with `Retry-After`) when the client spent its budget, else nil.
+    private func limit(_ context: RequestContext) -> HTTPResponse? {
+        let now = Double(MonotonicClock.nanoseconds()) / 1e9
+        guard case .limited(let retryAfter) = limiter.take("blobs:" + context.clientIP, now: now) else { return nil }
+        var response = CloudinaryJSON.error(.rateLimited("Rate Limit Exceeded; try again in \(retryAfter) s"))
+        response.headers.set("Retry-After", String(retryAfter))
+        return response
     }
 
     private func checkCloud(_ cloud: String, resourceType: String) throws(BlobError) {

@@ -29,6 +29,7 @@ struct UploadRoutes: Sendable {
         case .forbidden(let message): HTTPError(.forbidden, code: "forbidden", message: message)
         case .notFound(let message): HTTPError(.notFound, code: "not_found", message: message)
         case .conflict(let message): HTTPError(.conflict, code: "conflict", message: message)
+        case .rateLimited(let message): HTTPError(.tooManyRequests, code: "rate_limited", message: message)
         case .unavailable: HTTPError.internalError()
         }
     }
