@@ -171,10 +171,7 @@ public final class BlobService: Sendable {
             }
             let (asset, replaced) = try store.upsert(record, db)
             _ = try files.publish(staged)
-            if let replaced, replaced.sha256 != asset.sha256, try store.referenceCount(sha256: replaced.sha256, db) == 0
-            {
-                _ = try files.remove(sha256: replaced.sha256)
-            }
+            if let replaced { try Self.removeUnreferenced(replaced.sha256, store: store, files: files, db) }
             return StoredAsset(asset: asset, existing: false, overwritten: replaced != nil)
         }
     }
@@ -251,9 +248,7 @@ public final class BlobService: Sendable {
                 let deleted = try store.delete(
                     cloudName: cloud, resourceType: resourceType, type: type, publicID: publicID, db)
             else { return false }
-            if try store.referenceCount(sha256: deleted.sha256, db) == 0 {
-                _ = try files.remove(sha256: deleted.sha256)
-            }
+            try Self.removeUnreferenced(deleted.sha256, store: store, files: files, db)
             return true
         }
     }
@@ -302,13 +297,15 @@ public final class BlobService: Sendable {
                 record.version = max(record.version, previous.version + 1)
             }
             let (stored, replaced) = try store.upsert(record, db)
-            if let replaced, replaced.sha256 != stored.sha256,
-                try store.referenceCount(sha256: replaced.sha256, db) == 0
-            {
-                _ = try files.remove(sha256: replaced.sha256)
-            }
+            if let replaced { try Self.removeUnreferenced(replaced.sha256, store: store, files: files, db) }
             return stored
         }
+    }
+
+    /// Removes the file with `sha256` once no asset refers to it: inside the writer job that dropped the last
+    /// reference, so a concurrent upload of the same bytes either sees the row or finds the file gone.
+    static func removeUnreferenced(_ sha256: String, store: AssetStore, files: BlobFileStore, _ db: Database) throws {
+        if try store.referenceCount(sha256: sha256, db) == 0 { _ = try files.remove(sha256: sha256) }
     }
 
     /// Where an asset's bytes are on disk.

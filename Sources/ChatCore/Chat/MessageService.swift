@@ -316,14 +316,6 @@ public final class MessageService: Sendable {
 
     // MARK: Database access with error mapping
 
-    func write<T: Sendable>(_ job: @escaping @Sendable (Database) throws -> T) async throws(ChatError) -> T {
-        do {
-            return try await writer.write(job)
-        } catch {
-            throw map(error)
-        }
-    }
-
     /// A write whose job posts the events of its change, published once it committed (``RealtimeWrite``).
     func publishingWrite<T: Sendable>(
         _ job: @escaping @Sendable (Database, RealtimeWrite.Outbox) throws -> T

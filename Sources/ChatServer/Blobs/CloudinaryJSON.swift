@@ -102,7 +102,7 @@ struct UploadResponseJSON: Encodable {
         try container.encodeIfPresent(asset.height, forKey: .height)
         if asset.resourceType != .raw { try container.encode(asset.format, forKey: .format) }
         try container.encode(asset.resourceType.rawValue, forKey: .resource_type)
-        try container.encode(Self.iso8601(milliseconds: asset.createdAt), forKey: .created_at)
+        try container.encode(KeysCommand.date(Int(asset.createdAt / 1000)), forKey: .created_at)
         try container.encode(asset.tags, forKey: .tags)
         try container.encode(asset.bytes, forKey: .bytes)
         try container.encode(asset.type.rawValue, forKey: .type)
@@ -117,13 +117,5 @@ struct UploadResponseJSON: Encodable {
         if !asset.context.isEmpty { try container.encode(["custom": asset.context], forKey: .context) }
         if stored.existing { try container.encode(true, forKey: .existing) }
         if stored.overwritten { try container.encode(true, forKey: .overwritten) }
-    }
-
-    /// `2026-11-27T13:00:00Z`.
-    static func iso8601(milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }

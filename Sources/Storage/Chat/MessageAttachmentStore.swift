@@ -29,7 +29,7 @@ public struct MessageAttachmentStore: Sendable {
                                     ORDER BY a.id DESC LIMIT 1)
             FROM json_each(?3) AS wanted
             WHERE EXISTS (SELECT 1 FROM assets a WHERE a.public_id = wanted.value AND a.owner_user_id = ?2)
-            """, [.integer(messageID), .integer(ownerUserID), .text(RoomStore.jsonStrings(publicIDs))])
+            """, [.integer(messageID), .integer(ownerUserID), .text(try AssetStore.json(publicIDs))])
         if inserted == publicIDs.count { return true }
         try db.run("DELETE FROM message_attachments WHERE message_id = ?", [.integer(messageID)])
         return false
