@@ -1,5 +1,6 @@
 import HTTPServer
 import Logging
+import SystemSupport
 
 /// Parsers for the textual value types shared by the config file, the environment and flags.
 /// Each failure says what was expected; the caller adds the key, the value and where it came from.

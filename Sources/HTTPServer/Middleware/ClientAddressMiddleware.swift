@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// The client's address as the application should see it, stored on the context as `ClientAddress`.
 public struct ClientAddress: Sendable, Hashable {
     public var ip: String
