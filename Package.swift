@@ -25,8 +25,11 @@ let package = Package(
         .target(name: "ChatCore", dependencies: ["Storage", "Security", "SystemSupport", "Logging"]),
         // Local-disk blobs behind Cloudinary's Upload API: signatures, format sniffing, content-addressed files.
         .target(name: "Blobs", dependencies: ["Storage", "Security", "SystemSupport", "Logging", "COpenSSL"]),
+        // Fetching an upload's `file=<URL>` (off by default): an HTTP/1.1 client with TLS and SSRF guards.
+        .target(name: "RemoteFetch", dependencies: ["COpenSSL", "SystemSupport"]),
         .target(
-            name: "ChatServer", dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Blobs", "Logging"],
+            name: "ChatServer",
+            dependencies: ["HTTPServer", "Storage", "Security", "ChatCore", "Blobs", "RemoteFetch", "Logging"],
             plugins: ["EmbedMigrations"]),
         .executableTarget(name: "chat", dependencies: ["ChatServer"]),
         // `make bench`: in-process measurements that need no server.
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "BlobsTests", dependencies: ["Blobs"]),
+        .testTarget(name: "RemoteFetchTests", dependencies: ["RemoteFetch"]),
         .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
     ],
     swiftLanguageModes: [.v6]

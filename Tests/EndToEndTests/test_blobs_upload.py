@@ -321,7 +321,7 @@ def test_bad_public_ids_are_refused(blobs, field, value):
 
 
 def test_remote_urls_are_not_fetched(blobs):
-    # Remote fetch is not supported (docs/blobs.md): refused, and nothing is fetched from the URL.
+    # Remote fetch is off by default (docs/blobs.md): refused, and nothing is fetched from the URL.
     def probes():
         return [entry for entry in blobs.server.access_entries() if entry.get("path") == "/healthz?probe"]
 

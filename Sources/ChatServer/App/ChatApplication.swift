@@ -25,6 +25,8 @@ public final class ChatApplication: Sendable {
     let hub: RealtimeHub
     let presence: PresenceService
     let blobs: BlobService
+    /// Threads for `file=<URL>` uploads; nil when `[blobs] remote_fetch` is off.
+    let remoteFetch: RemoteFetchPool?
     private let maintenance: Task<Void, Never>
     private let logger = Logger("chat")
 
@@ -87,12 +89,14 @@ public final class ChatApplication: Sendable {
         } catch {
             logger.warn("expired chunked uploads not removed", ["error": String(describing: error)])
         }
+        remoteFetch = try settings.remoteFetchPool()
         var httpConfiguration = settings.httpServerConfiguration
         let policy = settings.blobPolicy
         httpConfiguration.streamedBodies = { CloudinaryRoutes.streamedBodyLimit($0, policy: policy) }
         let (responder, routes) = Self.responder(
             settings: settings, writer: writer, readers: readers, workers: workers, accounts: accounts,
-            realtime: (events, hub, presence), blobs: blobs, webSocketEchoPath: webSocketEchoPath)
+            realtime: (events, hub, presence), blobs: blobs, remoteFetch: remoteFetch,
+            webSocketEchoPath: webSocketEchoPath)
         self.routes = routes
         server = HTTPServer(configuration: httpConfiguration, responder: responder)
         maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
@@ -101,7 +105,7 @@ public final class ChatApplication: Sendable {
     private static func responder(
         settings: Settings, writer: DatabaseWriter, readers: DatabaseReaderPool, workers: WorkerPool,
         accounts: AccountService, realtime: (events: any PubSub, hub: RealtimeHub, presence: PresenceService),
-        blobs: BlobService, webSocketEchoPath: String?
+        blobs: BlobService, remoteFetch: RemoteFetchPool?, webSocketEchoPath: String?
     ) -> (any Responder, [Router.Route]) {
         var router = Router()
         if let path = webSocketEchoPath, !path.isEmpty {
@@ -165,7 +169,7 @@ public final class ChatApplication: Sendable {
             limiter: RateLimiter(
                 capacity: limits.apiPerMinute, refillPerSecond: Double(limits.apiPerMinute) / 60,
                 maxEntries: limits.maxEntries),
-            fallback: staticFallback)
+            fallback: staticFallback, remoteFetch: remoteFetch)
         cloudinary.register(in: &router)
         UploadRoutes(cloudinary: cloudinary, auth: auth).register(in: &router)
         let proxies = settings.security.trustedProxies.compactMap(AddressBlock.init)
@@ -228,6 +232,7 @@ public final class ChatApplication: Sendable {
         presence.stop()
         maintenance.cancel()
         workers.shutdown()
+        remoteFetch?.threads.shutdown()
         checkpointer?.close()
         readers.close()
         writer.close()

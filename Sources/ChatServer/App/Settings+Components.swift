@@ -1,7 +1,9 @@
 import Blobs
 import ChatCore
 import HTTPServer
+import RemoteFetch
 import Storage
+import SystemSupport
 
 extension Settings {
     /// The storage layer's view of the `[database]` section.
@@ -62,6 +64,25 @@ extension Settings {
         return policy
     }
 
+    /// The threads and fetcher for `file=<URL>` uploads, or nil when `[blobs] remote_fetch` is off. Throws when
+    /// the CA file cannot be read: better at start than at the first upload.
+    func remoteFetchPool() throws -> RemoteFetchPool? {
+        guard blobs.remoteFetch else { return nil }
+        var configuration = RemoteFetcher.Configuration()
+        configuration.policy = AddressPolicy(allowed: blobs.remoteFetchAllow.compactMap(AddressBlock.init))
+        configuration.timeout = blobs.remoteFetchTimeout
+        configuration.maxRedirects = blobs.remoteFetchMaxRedirects
+        configuration.caFile = blobs.remoteFetchCAFile.isEmpty ? nil : blobs.remoteFetchCAFile
+        let fetcher: RemoteFetcher
+        do {
+            fetcher = try RemoteFetcher(configuration: configuration)
+        } catch {
+            throw UnusableSetting(key: "blobs.remote_fetch_ca_file", problem: error.message)
+        }
+        return RemoteFetchPool(
+            fetcher: fetcher, threads: try WorkerPool(threads: blobs.remoteFetchConcurrency, name: "fetch"))
+    }
+
     /// The blob directory: `<data_dir>/blobs`.
     var blobsDirectory: String {
         server.dataDir.hasSuffix("/") ? server.dataDir + "blobs" : server.dataDir + "/blobs"
@@ -83,4 +104,12 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
+}
+
+/// A setting that parsed but cannot be used on this machine (a file it names is unreadable, say).
+struct UnusableSetting: Error, CustomStringConvertible {
+    let key: String
+    let problem: String
+
+    var description: String { "\(key): \(problem)" }
 }

@@ -30,7 +30,7 @@ struct ChunkStore {
         let reader = UploadReader(service: service, workers: workers)
         let upload = try await reader.read(
             request, limit: range.length, target: .chunk(uploadID: uploadID, offset: range.first),
-            beforeFile: authorize)
+            beforeFile: { fields, _ in try authorize(fields) })
         do throws(ChunkedUploadError) {
             try ChunkedUpload.checkLength(range, bodyBytes: upload.fileBytes)
         } catch {

@@ -15,6 +15,8 @@ struct CloudinaryRoutes: Sendable {
     let limiter: RateLimiter
     /// Serves what is not a blob under the same shape of path (the web client's files), if configured.
     let fallback: Handler?
+    /// Fetches `file=<URL>` uploads; nil when `[blobs] remote_fetch` is off.
+    let remoteFetch: RemoteFetchPool?
 
     static let resourceTypes: Set<String> = ["image", "video", "raw", "auto"]
 
@@ -80,16 +82,17 @@ struct CloudinaryRoutes: Sendable {
 
     /// A whole upload (or the chat API's, with `owner`): read, authorize, store, answer.
     func upload(_ request: HTTPRequest, resourceType: String, owner: Int64?) async throws -> HTTPResponse {
-        let reader = UploadReader(service: service, workers: workers)
+        let reader = UploadReader(service: service, workers: workers, remoteFetch: remoteFetch)
         let limit = service.byteLimit(resourceType: resourceType, preset: nil)
         var preset: UploadPreset?
-        let upload = try await reader.read(request, limit: limit) { fields in
-            // Refused before any byte of the file is stored when the credentials came first (the SDKs send the
-            // file last); otherwise checked once all fields are in, the staged file then discarded.
+        let upload = try await reader.read(request, limit: limit) { fields, complete in
+            // Refused before any byte of the file is stored (or fetched) when the credentials came first (the
+            // SDKs send the file last) or every field is in; otherwise checked once all fields are in, the
+            // staged file then discarded.
             let credentialsSent =
                 Self.basicCredentials(request) != nil
                 || fields.contains { $0.name == "signature" || $0.name == "upload_preset" }
-            if owner == nil, credentialsSent {
+            if owner == nil, credentialsSent || complete {
                 preset = try service.authorize(fields: fields, basic: Self.basicCredentials(request))
             }
         }

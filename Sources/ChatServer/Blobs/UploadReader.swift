@@ -1,14 +1,18 @@
 import Blobs
 import Foundation
 import HTTPServer
+import RemoteFetch
 import SystemSupport
 
 /// Reads a `multipart/form-data` upload as it streams in: the text fields, and the `file`, which is either a
 /// file part (its bytes go straight to a temp file through a ``BlobWriter`` on the worker pool, never into
-/// memory) or a text field holding a `data:` URI.
+/// memory), a text field holding a `data:` URI, or a text field holding an http(s) URL fetched through
+/// `remoteFetch` when the server allows it.
 struct UploadReader {
     let service: BlobService
     let workers: WorkerPool
+    /// nil: remote fetch is off (`[blobs] remote_fetch`), and a URL in `file` is refused.
+    var remoteFetch: RemoteFetchPool?
 
     struct Upload {
         var fields: [(name: String, value: String)]
@@ -30,11 +34,12 @@ struct UploadReader {
 
     /// - Parameters:
     ///   - limit: most bytes the file may have (a larger one fails with ``BlobError/tooLarge(_:)``).
-    ///   - beforeFile: called with the fields read so far when the file part starts, to refuse (throw) before
-    ///     any byte of the file is stored.
+    ///   - beforeFile: called with the fields read so far when the file's bytes are about to be stored (or
+    ///     fetched), to refuse (throw) before that; `complete` tells that every field is in (a `data:` URI or a
+    ///     URL in `file`, which is read as a field), so a refusal for missing credentials is final.
     func read(
         _ request: HTTPRequest, limit: Int64, target: Target = .blob,
-        beforeFile: ([(name: String, value: String)]) throws -> Void
+        beforeFile: (_ fields: [(name: String, value: String)], _ complete: Bool) throws -> Void
     ) async throws -> Upload {
         guard let body = request.bodyStream,
             let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(fromContentType:))
@@ -53,7 +58,7 @@ struct UploadReader {
                         text = []
                         if headers.name == "file", let filename = headers.filename {
                             guard writer == nil else { throw BlobError.badRequest("Only one file per upload") }
-                            try beforeFile(upload.fields)
+                            try beforeFile(upload.fields, false)
                             upload.filename = filename
                             writer = try await makeSink(target, limit: limit)
                             part = (headers.name, true)
@@ -84,11 +89,31 @@ struct UploadReader {
             try parser.finish()
             if writer == nil, let value = upload.fields.last(where: { $0.name == "file" })?.value {
                 upload.fields.removeAll { $0.name == "file" }
-                let bytes = try Self.decodeFileField(value)
-                try beforeFile(upload.fields)
-                let dataWriter = try await makeSink(target, limit: limit)
-                writer = dataWriter
-                try await write(bytes, to: dataWriter, limit: limit)
+                if FetchURL.looksLikeURL(value) {
+                    guard case .blob = target else { throw BlobError.badRequest("A chunk cannot be a URL") }
+                    guard let remoteFetch else {
+                        throw BlobError.badRequest(
+                            "Remote fetch is disabled on this server: upload the file itself "
+                                + "(an operator can enable it with [blobs] remote_fetch)")
+                    }
+                    let url: FetchURL
+                    do throws(FetchError) {
+                        url = try FetchURL(value)
+                    } catch {
+                        throw BlobError.badRequest(error.message)
+                    }
+                    try beforeFile(upload.fields, true)
+                    let sink = try await makeSink(target, limit: limit)
+                    writer = sink
+                    upload.filename = url.lastPathSegment
+                    try await remoteFetch.fetch(value, limit: limit, into: sink)
+                } else {
+                    let bytes = try Self.decodeFileField(value)
+                    try beforeFile(upload.fields, true)
+                    let dataWriter = try await makeSink(target, limit: limit)
+                    writer = dataWriter
+                    try await write(bytes, to: dataWriter, limit: limit)
+                }
             }
             switch writer {
             case let blob as BlobWriter: upload.staged = try await workers.run { try blob.finish() }
@@ -126,11 +151,8 @@ struct UploadReader {
         _ = try? await workers.run { writer.abort() }
     }
 
-    /// A `file` text field: a `data:<mime>;base64,<data>` URI; a URL is refused (no remote fetch).
+    /// A `file` text field holding a `data:<mime>;base64,<data>` URI.
     static func decodeFileField(_ value: String) throws(BlobError) -> [UInt8] {
-        if value.hasPrefix("http://") || value.hasPrefix("https://") || value.hasPrefix("ftp://") {
-            throw .badRequest("Remote fetch is not supported: upload the file itself")
-        }
         guard value.hasPrefix("data:"), let comma = value.firstIndex(of: ","),
             value[..<comma].hasSuffix(";base64")
         else { throw .badRequest("Invalid file: send a file part or a data:<mime>;base64,<data> URI") }

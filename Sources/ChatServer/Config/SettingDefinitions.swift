@@ -216,6 +216,24 @@ extension Settings {
         SettingDefinition("blobs.max_timestamp_age") { settings, text throws(SettingValueError) in
             settings.blobs.maxTimestampAge = try SettingValue.duration(text, allowZero: false)
         },
+        SettingDefinition("blobs.remote_fetch") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetch = try SettingValue.bool(text)
+        },
+        SettingDefinition("blobs.remote_fetch_allow") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetchAllow = try SettingValue.addressBlocks(text)
+        },
+        SettingDefinition("blobs.remote_fetch_timeout") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetchTimeout = try SettingValue.duration(text, allowZero: false)
+        },
+        SettingDefinition("blobs.remote_fetch_max_redirects") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetchMaxRedirects = try SettingValue.integer(text, in: 0...10)
+        },
+        SettingDefinition("blobs.remote_fetch_ca_file") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetchCAFile = text
+        },
+        SettingDefinition("blobs.remote_fetch_concurrency") { settings, text throws(SettingValueError) in
+            settings.blobs.remoteFetchConcurrency = try SettingValue.integer(text, in: 1...64)
+        },
 
         SettingDefinition("realtime.max_message_bytes") { settings, text throws(SettingValueError) in
             settings.realtime.maxMessageBytes = try SettingValue.size(text, in: 1024...(64 << 20))

@@ -233,6 +233,19 @@ public struct Settings: Sendable, Equatable {
         public var chunkExpiry: Duration = .seconds(86_400)
         /// `blobs.max_timestamp_age`: signed requests with an older timestamp are refused.
         public var maxTimestampAge: Duration = .seconds(3600)
+        /// `blobs.remote_fetch`: whether an upload's `file` may be an http(s) URL that the server fetches.
+        public var remoteFetch = false
+        /// `blobs.remote_fetch_allow`: address blocks a fetch may reach although they are private, loopback,
+        /// link-local or reserved (CIDR, as written).
+        public var remoteFetchAllow: [String] = []
+        /// `blobs.remote_fetch_timeout`: the time one fetch may take, redirects included.
+        public var remoteFetchTimeout: Duration = .seconds(10)
+        /// `blobs.remote_fetch_max_redirects`
+        public var remoteFetchMaxRedirects = 3
+        /// `blobs.remote_fetch_ca_file`: a PEM CA bundle trusted for https instead of the system's; empty: the system's.
+        public var remoteFetchCAFile = ""
+        /// `blobs.remote_fetch_concurrency`: fetches at once (each holds a thread); more wait their turn.
+        public var remoteFetchConcurrency = 4
 
         public init() {}
     }

@@ -4622,7 +4622,7 @@ enum OpenAPIDocument {
                   "file": {
                     "type": "string",
                     "format": "binary",
-                    "description": "A file part, or a `data:<mime>;base64,…` URI"
+                    "description": "A file part, a `data:<mime>;base64,…` URI, or an http(s) URL when `blobs.remote_fetch` is on (off by default)"
                   },
                   "api_key": {
                     "type": "string"
