@@ -182,6 +182,15 @@ public struct BlobCredentials: Sendable, Equatable {
 
     /// A ready `CLOUDINARY_URL` for the SDKs: `cloudinary://<key>:<secret>@<cloud>?upload_prefix=<scheme>://<host>:<port>`
     /// (an IPv6 host in brackets).
+    /// The key of token-based delivery URLs (``CloudinaryAuthToken``), derived from the secret so that it needs
+    /// no storage of its own and changes with it: HMAC-SHA-256 of a fixed label under the secret.
+    public var authTokenKey: [UInt8] {
+        Digest.hmacSHA256(key: Array(apiSecret.utf8), message: Array("chat auth_token key".utf8))
+    }
+
+    /// ``authTokenKey`` as the SDKs take it (`auth_token={"key": …}`): hex.
+    public var authTokenKeyHex: String { CloudinarySignature.hex(authTokenKey) }
+
     public func cloudinaryURL(host: String, port: Int, scheme: String = "http") -> String {
         let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return "cloudinary://\(apiKey):\(apiSecret)@\(cloudName)?upload_prefix=\(scheme)://\(hostPart):\(port)"

@@ -53,7 +53,8 @@ public final class BlobService: Sendable {
     let store = AssetStore()
     let logger = Logger("blobs")
     /// Unix milliseconds.
-    let clock: @Sendable () -> Int64
+    /// Unix milliseconds.
+    public let clock: @Sendable () -> Int64
 
     public init(
         credentials: BlobCredentials, policy: BlobPolicy, files: BlobFileStore, writer: DatabaseWriter,

@@ -286,8 +286,9 @@ def assert_attachment(attachment: dict, answer: dict) -> dict:
     extension = answer["public_id"].rsplit(".", 1)[-1] if "." in answer["public_id"] else None
     assert attachment.get("format") in ((answer.get("format"), extension) if answer["resource_type"] == "raw"
                                         else (answer.get("format"),)), (attachment, answer)
-    assert isinstance(attachment["url"], str) and "/s--" in attachment["url"], \
-        f"the attachment's url is not a signed delivery URL: {attachment}"
+    url = attachment["url"]
+    assert isinstance(url, str) and "/authenticated/" in url and "?__cld_token__=exp=" in url and "/s--" not in url, \
+        f"the attachment's url is not an expiring (token) delivery URL: {attachment}"
     return attachment
 
 

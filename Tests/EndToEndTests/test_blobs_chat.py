@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 
 import cloudinary.uploader as uploader
 
@@ -106,9 +108,13 @@ def test_attachments_over_rest(blobs):
     fetched = blobs.fetch(photo_url)
     assert fetched.status == 200 and fetched.body == photo, fetched.describe()
     assert fetched.header("Content-Type").split(";")[0] == "image/jpeg", fetched.describe()
-    # The URL is signed: without its signature it is refused.
-    bare = picture_url.split("/s--")[0] + "/" + picture_url.split("--/", 1)[1]
+    # The URL carries an expiring token: without it, or with its expiry changed, it is refused.
+    bare, token = picture_url.split("?", 1)
     assert blobs.fetch(bare).status == 401, bare
+    expiry = int(token.split("exp=", 1)[1].split("~", 1)[0])
+    tampered = picture_url.replace(f"exp={expiry}", f"exp={expiry + 86400}")
+    answer = blobs.fetch(tampered)
+    assert answer.status == 401 and b"Invalid token" in answer.body, answer.describe()
     # The room's last message carries them too.
     response = chat.get(f"rooms/{room}", bob.access)
     assert_status(response, 200, "room")
@@ -240,3 +246,22 @@ def test_avatar_from_an_upload(blobs):
     assert "/s--" not in avatar_url and "/authenticated/" not in avatar_url, f"the avatar is not public: {me}"
     unsigned = blobs.url(answer["public_id"], format="png", version=answer["version"])
     assert blobs.download(unsigned) == data
+
+
+def test_attachment_links_last_the_configured_time(start_blobs):
+    blobs = start_blobs(env={"CHAT_BLOBS_ATTACHMENT_URL_TTL": "10m"})
+    chat = blobs.chat
+    alice, bob = chat.user("alice"), chat.user("bob")
+    room = chat.dm(alice, bob)["id"]
+    picture = png_bytes(3, 3, seed=14)
+    answer = uploaded(blobs, alice, picture, "p.png")
+    before = int(time.time())
+    response = chat.post_message(alice, room, "pic", attachments=[answer["public_id"]])
+    after = int(time.time())
+    assert_status(response, 201, "message with an attachment")
+    url = response.json()["attachments"][0]["url"]
+    expiry = int(re.search(r"exp=(\d+)", url).group(1))
+    # At least the TTL from now, at most a sixth more: the rounding that keeps one URL for a while.
+    assert before + 600 <= expiry <= after + 700, (before, expiry, after)
+    assert expiry % 100 == 0, expiry
+    assert blobs.download(url) == picture

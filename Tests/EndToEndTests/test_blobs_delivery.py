@@ -30,6 +30,7 @@ from blobhelpers import (  # noqa: F401
     signed,
     start_blobs,
 )
+from helpers import run_chat
 
 
 def upload_png(data, **options):
@@ -174,6 +175,55 @@ def test_authenticated_assets_need_a_signed_url(blobs):
     assert blobs.fetch(unsigned, "HEAD").status == 401
     assert blobs.fetch(signed_url, "HEAD").status == 200
     assert blobs.fetch(blobs.url("secret/pic", format="png", version=version)).status in (401, 404)
+
+
+def auth_token_key(blobs) -> str:
+    """The key `chat blobs credentials` prints for token-based URLs."""
+    server = blobs.server
+    result = run_chat(["blobs", "credentials", "--data-dir", str(server.data_dir)], cwd=server.workdir,
+                      env={key: value for key, value in server.env.items() if key.startswith("CHAT_BLOBS_")})
+    assert result.returncode == 0, f"chat blobs credentials: {result.returncode}\n{result.stdout}\n{result.stderr}"
+    match = re.search(r"^CLOUDINARY_AUTH_TOKEN_KEY=([0-9a-f]{64})$", result.stdout, re.MULTILINE)
+    assert match, f"no CLOUDINARY_AUTH_TOKEN_KEY in the output:\n{result.stdout}"
+    return match.group(1)
+
+
+def test_sdk_token_urls_expire(blobs):
+    # Cloudinary's token-based access (`auth_token`), as the SDK builds it with the key `chat blobs credentials`
+    # prints: valid until its expiry, bound to its path (or ACL) and, if it names one, to the client's address.
+    data = png_bytes(5, 7, seed=12)
+    answer = upload_png(data, public_id="tokens/pic", type="authenticated")
+    key = auth_token_key(blobs)
+
+    def url(**token):
+        return blobs.url("tokens/pic", format="png", version=answer["version"], type="authenticated",
+                         sign_url=True, auth_token={"key": key, **token})
+
+    fresh = url(duration=300)
+    assert "__cld_token__=" in fresh and "/s--" not in fresh, fresh
+    response = blobs.fetch(fresh)
+    assert response.status == 200 and response.body == data, response.describe()
+    covering = url(acl=f"/{CLOUD}/image/authenticated/*", duration=300)
+    assert blobs.fetch(covering).status == 200, covering
+    assert blobs.fetch(url(ip="127.0.0.1", duration=300)).status == 200
+
+    expired = blobs.fetch(url(expiration=int(time.time()) - 60))
+    assert_cloudinary_error(expired, 401)
+    assert b"Token expired" in expired.body, expired.describe()
+    later = blobs.fetch(url(start_time=int(time.time()) + 3600, duration=300))
+    assert_cloudinary_error(later, 401)
+    elsewhere = blobs.fetch(url(ip="192.0.2.7", duration=300))
+    assert_cloudinary_error(elsewhere, 401)
+    outside = blobs.fetch(url(acl=f"/{CLOUD}/raw/*", duration=300))
+    assert_cloudinary_error(outside, 401)
+    wrong_key = blobs.fetch(blobs.url("tokens/pic", format="png", version=answer["version"], type="authenticated",
+                                      sign_url=True, auth_token={"key": "ab" * 32, "duration": 300}))
+    assert_cloudinary_error(wrong_key, 401)
+    # A token for one asset does not open another.
+    other = upload_png(png_bytes(2, 3, seed=13), public_id="tokens/other", type="authenticated")
+    token = fresh.split("?", 1)[1]
+    other_url = blobs.url("tokens/other", format="png", version=other["version"], type="authenticated")
+    assert_cloudinary_error(blobs.fetch(other_url + "?" + token), 401)
 
 
 def test_transformations_are_refused_by_name(blobs):

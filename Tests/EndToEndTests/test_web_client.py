@@ -128,7 +128,8 @@ def test_two_people_chat_in_the_browser(browsers, tmp_path):
                             if d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) == 40),
                            False),
             f"the image loaded ({browser.name})")
-        assert "/local/image/authenticated/s--" in image.get_attribute("src"), image.get_attribute("src")
+        source = image.get_attribute("src")
+        assert "/local/image/authenticated/" in source and "?__cld_token__=exp=" in source, source
     bob.screenshot("06-image")
 
     # -- a reaction from bob appears on ann's side; ann edits her first message and bob sees the edit

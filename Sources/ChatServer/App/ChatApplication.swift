@@ -123,7 +123,8 @@ public final class ChatApplication: Sendable {
         let policy = settings.chatPolicy
         let events = realtime.events
         let rooms = RoomService(writer: writer, readers: readers, access: access, policy: policy, events: events)
-        let urls = DeliveryURLs(service: blobs)
+        let urls = DeliveryURLs(
+            service: blobs, attachmentTTL: max(settings.blobs.attachmentURLTTL.milliseconds / 1000, 1))
         let messages = MessageService(
             writer: writer, readers: readers, access: access, policy: policy, events: events,
             links: AttachmentLinks { urls.path(of: $0) })

@@ -42,6 +42,8 @@ enum CloudinaryJSON {
 /// Where an asset is delivered: `http(s)://<host>/<cloud>/<resource_type>/<type>/[s--SIG--/]v<version>/<id>[.<format>]`.
 struct DeliveryURLs: Sendable {
     let service: BlobService
+    /// How long an attachment's URL stays valid (`blobs.attachment_url_ttl`), in seconds.
+    var attachmentTTL: Int64 = 3600
 
     /// The path after the host; signed for `authenticated` assets (as the SDK's `sign_url=True`).
     func path(of asset: AssetRecord) -> String {
@@ -50,20 +52,31 @@ struct DeliveryURLs: Sendable {
             publicID: asset.publicID, format: asset.format, version: asset.version)
     }
 
-    /// The signed delivery path of a message attachment.
+    /// The delivery path of a message attachment. A private (`authenticated`) one carries a token that expires
+    /// between `attachmentTTL` and 7/6 of it from now: the expiry is rounded up to a sixth of the TTL, so that
+    /// the same attachment keeps one URL (one browser cache entry) for a while instead of a new one per read.
     func path(of attachment: AttachmentRecord) -> String {
-        path(
+        let authenticated = attachment.type == AssetRecord.DeliveryType.authenticated.rawValue
+        let path = path(
             cloudName: attachment.cloudName, resourceType: attachment.resourceType, type: attachment.type,
-            publicID: attachment.publicID, format: attachment.format, version: attachment.version)
+            publicID: attachment.publicID, format: attachment.format, version: attachment.version,
+            signed: false)
+        guard authenticated else { return path }
+        let step = max(attachmentTTL / 6, 1)
+        let earliest = service.clock() / 1000 + attachmentTTL
+        let expiration = (earliest + step - 1) / step * step
+        return path + "?"
+            + CloudinaryAuthToken.make(path: path, expiration: expiration, key: service.credentials.authTokenKey)
     }
 
     private func path(
-        cloudName: String, resourceType: String, type: String, publicID: String, format: String, version: Int64
+        cloudName: String, resourceType: String, type: String, publicID: String, format: String, version: Int64,
+        signed: Bool = true
     ) -> String {
         let escaped = CloudinarySignature.smartEscape(publicID)
         let file = resourceType == "raw" || format.isEmpty ? escaped : escaped + "." + format
         var path = "/\(cloudName)/\(resourceType)/\(type)/"
-        if type == AssetRecord.DeliveryType.authenticated.rawValue {
+        if signed, type == AssetRecord.DeliveryType.authenticated.rawValue {
             path += CloudinarySignature.deliverySignature(toSign: file, secret: service.credentials.apiSecret) + "/"
         }
         return path + "v\(version)/" + file

@@ -58,7 +58,7 @@ struct CloudinaryRoutes: Sendable {
                 if let fallback { return try fallback(request, context) }
                 throw HTTPError.notFound()
             }
-            return CloudinaryJSON.reply { try await deliver(request) }
+            return CloudinaryJSON.reply { try await deliver(request, clientIP: context.clientIP) }
         }
     }
 
@@ -256,7 +256,13 @@ struct CloudinaryRoutes: Sendable {
 
     // MARK: Delivery
 
-    private func deliver(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// The value of `__cld_token__` in a query, as sent (its ACL holds percent-escapes that are part of it).
+    static func authToken(in query: String?) -> String? {
+        let prefix = CloudinaryAuthToken.queryName + "="
+        return query?.split(separator: "&").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+
+    private func deliver(_ request: HTTPRequest, clientIP: String) async throws -> HTTPResponse {
         // The raw (still percent-encoded) components after /cloud/resource_type/type/, as the signature covers them.
         var components = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(4).map { $0 }
         guard let resourceType = request.pathParameters["resource_type"].flatMap(AssetRecord.ResourceType.init),
@@ -272,8 +278,18 @@ struct CloudinaryRoutes: Sendable {
             signed = true
             components.removeFirst()
         }
+        if !signed, let token = Self.authToken(in: request.query) {
+            do throws(CloudinaryAuthToken.Failure) {
+                try CloudinaryAuthToken.verify(
+                    token, path: request.path, clientIP: clientIP, now: service.clock() / 1000,
+                    key: service.credentials.authTokenKey)
+            } catch {
+                throw BlobError.unauthorized(error.description)
+            }
+            signed = true
+        }
         if type == .authenticated && !signed {
-            throw BlobError.unauthorized("This resource is only delivered with a signed URL")
+            throw BlobError.unauthorized("This resource is only delivered with a signed URL or a token")
         }
         var version: Int64?
         if let index = components.firstIndex(where: CloudinarySignature.isVersionComponent) {

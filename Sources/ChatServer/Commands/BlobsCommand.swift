@@ -1,7 +1,8 @@
 import Blobs
 
 /// `chat blobs credentials`: the Upload API credentials (from `[blobs]`, else generated once into the data
-/// directory) as a `CLOUDINARY_URL` for the Cloudinary SDKs, with the server's address as the upload prefix.
+/// directory) as a `CLOUDINARY_URL` for the Cloudinary SDKs, with the server's address as the upload prefix, and
+/// the key of token-based (expiring) delivery URLs.
 struct BlobsCommand {
     let settings: Settings
     let subcommand: String?
@@ -21,5 +22,7 @@ struct BlobsCommand {
         let host = listen.host == "0.0.0.0" || listen.host == "::" ? "127.0.0.1" : listen.host
         let url = credentials.cloudinaryURL(host: listen.isIPv6 ? "[\(host)]" : host, port: Int(listen.port))
         Console.output("CLOUDINARY_URL=\(url)\n")
+        // For SDKs that build expiring links themselves: cloudinary_url(…, sign_url=True, auth_token={"key": …}).
+        Console.output("CLOUDINARY_AUTH_TOKEN_KEY=\(credentials.authTokenKeyHex)\n")
     }
 }

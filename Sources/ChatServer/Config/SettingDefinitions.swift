@@ -216,6 +216,9 @@ extension Settings {
         SettingDefinition("blobs.max_timestamp_age") { settings, text throws(SettingValueError) in
             settings.blobs.maxTimestampAge = try SettingValue.duration(text, allowZero: false)
         },
+        SettingDefinition("blobs.attachment_url_ttl") { settings, text throws(SettingValueError) in
+            settings.blobs.attachmentURLTTL = try SettingValue.duration(text, allowZero: false)
+        },
         SettingDefinition("blobs.remote_fetch") { settings, text throws(SettingValueError) in
             settings.blobs.remoteFetch = try SettingValue.bool(text)
         },

@@ -233,6 +233,8 @@ public struct Settings: Sendable, Equatable {
         public var chunkExpiry: Duration = .seconds(86_400)
         /// `blobs.max_timestamp_age`: signed requests with an older timestamp are refused.
         public var maxTimestampAge: Duration = .seconds(3600)
+        /// `blobs.attachment_url_ttl`: how long the token in a private attachment's URL stays valid.
+        public var attachmentURLTTL: Duration = .seconds(3600)
         /// `blobs.remote_fetch`: whether an upload's `file` may be an http(s) URL that the server fetches.
         public var remoteFetch = false
         /// `blobs.remote_fetch_allow`: address blocks a fetch may reach although they are private, loopback,
