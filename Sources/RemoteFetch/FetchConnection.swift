@@ -6,9 +6,13 @@ import SystemSupport
 /// non-blocking and each read, write, connect and handshake step waits with `poll` for the time left.
 /// Blocking: for a fetch thread, never an event loop.
 final class FetchConnection {
-    private let descriptor: Int32
+    /// -1 once closed: `close()` runs at most once on the descriptor, whoever calls it (the fetch or deinit), so a
+    /// number the kernel has handed to another thread's file is never closed by mistake.
+    private var descriptor: Int32
     private var ssl: OpaquePointer?
     private let deadline: UInt64
+    /// Set when a TLS peer ended the stream without close_notify (the body may have been cut).
+    private(set) var endedUncleanly = false
 
     /// Connects to `address`:`port`, then for `https` runs the TLS handshake, verifying the certificate against
     /// `serverName` (a host name, also sent as SNI, or an address literal).
@@ -37,7 +41,10 @@ final class FetchConnection {
             SSL_free(ssl)
             self.ssl = nil
         }
-        if descriptor >= 0 { Glibc.close(descriptor) }
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+            descriptor = -1
+        }
     }
 
     private func connect(to address: IPAddress, port: Int) throws(FetchError) {
@@ -105,8 +112,12 @@ final class FetchConnection {
     /// Reads what is available into `buffer`; 0 at the end of the stream.
     func read(into buffer: inout [UInt8]) throws(FetchError) -> Int {
         while true {
+            // Checked before every read, not only when one would block: a remote that never stops sending
+            // must not outlive the deadline.
+            guard FetchClock.now() < deadline else { throw .timedOut }
             if let ssl {
                 ERR_clear_error()
+                errno = 0
                 let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
                 if count > 0 { return Int(count) }
                 let error = SSL_get_error(ssl, count)
@@ -115,13 +126,16 @@ final class FetchConnection {
                 case SSL_ERROR_WANT_WRITE: try wait(for: Int16(POLLOUT))
                 case SSL_ERROR_ZERO_RETURN: return 0
                 default:
-                    // Many servers close without close_notify; the framing (length or chunks) tells a cut body.
+                    // Many servers close without close_notify: an end of stream for bodies whose framing (length
+                    // or chunks) tells whether they were cut; ``endedUncleanly`` lets the reader refuse the rest.
                     let unexpectedEOF = ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING
-                    if unexpectedEOF || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+                    let systemError = errno
+                    if unexpectedEOF || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && systemError == 0) {
                         ERR_clear_error()
+                        endedUncleanly = true
                         return 0
                     }
-                    throw .connectFailed(Self.openSSLReason() ?? String(cString: strerror(errno)))
+                    throw .connectFailed(Self.openSSLReason() ?? String(cString: strerror(systemError)))
                 }
             } else {
                 let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -137,6 +151,7 @@ final class FetchConnection {
     func write(_ bytes: [UInt8]) throws(FetchError) {
         var offset = 0
         while offset < bytes.count {
+            guard FetchClock.now() < deadline else { throw .timedOut }
             if let ssl {
                 ERR_clear_error()
                 let count = bytes.withUnsafeBytes {

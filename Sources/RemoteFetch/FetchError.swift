@@ -17,6 +17,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The remote answered with a status other than 2xx (after redirects).
     case status(Int, String)
     case tooManyRedirects
+    /// A redirect from https to http (the rest of the fetch would lose TLS's protection).
+    case insecureRedirect
     /// The body is larger than the limit.
     case tooLarge(Int64)
     /// The sink refused the bytes (its error is kept).
@@ -27,10 +29,10 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidURL(let why): "Invalid URL: \(why)"
         case .unsupportedScheme: "Remote fetch supports http and https URLs only"
         case .credentialsInURL: "URLs with credentials (user:password@) are not fetched"
-        case .refusedAddress(let host, let address):
-            "Remote fetch refused: \(IPAddress(host) == nil ? "\(host) resolves to \(address), " : "\(host) is ")"
-                + "a private, loopback, link-local or reserved address (an operator can allow it with "
-                + "[blobs] remote_fetch_allow)"
+        case .refusedAddress(let host, _):
+            // Which address a name resolved to stays in the server's log: the answer would map internal DNS.
+            "Remote fetch refused: \(host) \(IPAddress(host) == nil ? "resolves to" : "is") a private, loopback, "
+                + "link-local, reserved or local address (an operator can allow it with [blobs] remote_fetch_allow)"
         case .hostNotFound(let host): "host \(host) not found"
         case .connectFailed(let why): "connection failed: \(why)"
         case .timedOut: "timed out"
@@ -39,6 +41,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badResponse(let why): "invalid HTTP response: \(why)"
         case .status(let code, let reason): "\(code) \(reason)"
         case .tooManyRedirects: "too many redirects"
+        case .insecureRedirect: "redirect from https to http refused"
         case .tooLarge(let limit): "File size too large. Maximum is \(limit) bytes"
         case .sink(let why): why
         }

@@ -86,20 +86,46 @@ public struct FetchURL: Sendable, Equatable, CustomStringConvertible {
     public var lastPathSegment: String? {
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
         guard let last = path.split(separator: "/").last else { return nil }
-        let decoded = last.removingPercentEncoding ?? String(last)
+        // Control characters would reach stored metadata and a Content-Disposition header.
+        let decoded = (last.removingPercentEncoding ?? String(last)).filter { character in
+            !character.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        }
         return decoded.isEmpty || decoded.contains("/") ? nil : decoded
     }
 
     /// Resolves a `Location` header against this URL (RFC 9110 §10.2.2, RFC 3986 §5.2 for the forms servers send:
     /// absolute, scheme-relative, absolute path, relative path).
     public func resolving(_ location: String) throws(FetchError) -> FetchURL {
+        guard !location.isEmpty else { throw .invalidURL("An empty Location") }
         if Self.looksLikeURL(location) { return try FetchURL(location) }
         if location.hasPrefix("//") { return try FetchURL(scheme.rawValue + ":" + location) }
         let base = scheme.rawValue + "://" + hostHeader
-        if location.hasPrefix("/") { return try FetchURL(base + location) }
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        let directory = path[...(path.lastIndex(of: "/") ?? path.startIndex)]
-        return try FetchURL(base + directory + location)
+        if location.hasPrefix("?") { return try FetchURL(base + path + location) }
+        if location.hasPrefix("#") { return self }
+        let merged =
+            location.hasPrefix("/") ? location : path[...(path.lastIndex(of: "/") ?? path.startIndex)] + location
+        return try FetchURL(base + Self.removingDotSegments(merged))
+    }
+
+    /// RFC 3986 §5.2.4 on a path (the query, after `?`, is kept as it is).
+    static func removingDotSegments(_ reference: String) -> String {
+        let parts = reference.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var output: [Substring] = []
+        let segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            switch segment {
+            case ".":
+                if isLast { output.append("") }
+            case "..":
+                if !output.isEmpty { output.removeLast() }
+                if isLast { output.append("") }
+            default: output.append(segment)
+            }
+        }
+        let path = "/" + output.joined(separator: "/")
+        return parts.count > 1 ? path + "?" + parts[1] : path
     }
 
     public var description: String { scheme.rawValue + "://" + hostHeader + target }

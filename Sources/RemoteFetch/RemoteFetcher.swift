@@ -39,13 +39,19 @@ public final class RemoteFetcher: Sendable {
         tls = try TLSClientContext(caFile: configuration.caFile)
     }
 
-    /// Fetches `text` and hands the body to `sink`; rethrows what `sink` throws.
-    public func fetch(_ text: String, limit: Int64, into sink: ([UInt8]) throws -> Void) throws -> Result {
+    /// A monotonic instant, for ``fetch(_:limit:since:into:)``'s `since`.
+    public static func now() -> UInt64 { FetchClock.now() }
+
+    /// Fetches `text` and hands the body to `sink`; rethrows what `sink` throws. The timeout runs from `since`
+    /// (when the fetch was asked for, so that time spent waiting for a thread counts).
+    public func fetch(
+        _ text: String, limit: Int64, since: UInt64 = RemoteFetcher.now(), into sink: ([UInt8]) throws -> Void
+    ) throws -> Result {
         var url = try FetchURL(text)
         let timeout = configuration.timeout.components
-        let deadline =
-            FetchClock.now() + UInt64(max(timeout.seconds, 0)) * 1_000_000_000
-            + UInt64(max(timeout.attoseconds, 0) / 1_000_000_000)
+        let nanoseconds =
+            min(max(timeout.seconds, 0), 86_400) * 1_000_000_000 + max(timeout.attoseconds, 0) / 1_000_000_000
+        let deadline = since.addingReportingOverflow(UInt64(nanoseconds)).partialValue
         var hops = 0
         while true {
             let connection = try open(url, deadline: deadline)
@@ -56,7 +62,9 @@ public final class RemoteFetcher: Sendable {
             if [301, 302, 303, 307, 308].contains(head.status), let location = head.value("location") {
                 guard hops < configuration.maxRedirects else { throw FetchError.tooManyRedirects }
                 hops += 1
-                url = try url.resolving(location)
+                let next = try url.resolving(location)
+                guard url.scheme == .http || next.scheme == .https else { throw FetchError.insecureRedirect }
+                url = next
                 continue
             }
             guard (200...299).contains(head.status) else { throw FetchError.status(head.status, head.reason) }
@@ -68,9 +76,12 @@ public final class RemoteFetcher: Sendable {
     /// Resolves, checks every address, and connects to the first checked address that answers.
     private func open(_ url: FetchURL, deadline: UInt64) throws(FetchError) -> FetchConnection {
         let addresses = try Self.resolve(url.host)
-        if let refused = addresses.first(where: { !configuration.policy.permits($0) }) {
-            throw .refusedAddress(host: url.host, address: refused.description)
+        let local = LocalAddresses.current()
+        let refused = addresses.first { address in
+            !configuration.policy.permits(address)
+                || (local.contains(address) && !configuration.policy.allowed.contains { $0.contains(address) })
         }
+        if let refused { throw .refusedAddress(host: url.host, address: refused.description) }
         var lastError = FetchError.hostNotFound(url.host)
         for address in addresses {
             do {
@@ -104,20 +115,10 @@ public final class RemoteFetcher: Sendable {
         var addresses: [IPAddress] = []
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let current = entry {
-            if let raw = current.pointee.ai_addr {
-                let address: IPAddress? =
-                    switch current.pointee.ai_family {
-                    case AF_INET:
-                        raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
-                            withUnsafeBytes(of: pointer.pointee.sin_addr) { IPAddress(bytes: Array($0)) }
-                        }
-                    case AF_INET6:
-                        raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                            withUnsafeBytes(of: pointer.pointee.sin6_addr) { IPAddress(bytes: Array($0)) }
-                        }
-                    default: nil
-                    }
-                if let address, !addresses.contains(address) { addresses.append(address) }
+            if let raw = current.pointee.ai_addr, let address = IPAddress(socketAddress: raw),
+                !addresses.contains(address)
+            {
+                addresses.append(address)
             }
             entry = current.pointee.ai_next
         }

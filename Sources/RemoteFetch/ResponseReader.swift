@@ -25,8 +25,10 @@ struct ResponseReader {
 
     /// Reads the head of the final response, skipping any 1xx interim ones (RFC 9110 §15.2).
     mutating func readHead() throws(FetchError) -> Head {
+        // One budget for the final head and any interim ones before it: a remote sending 1xx heads forever runs
+        // out of it (and of the deadline).
+        var budget = Self.maxHeadBytes
         while true {
-            var budget = Self.maxHeadBytes
             let statusLine = try readLine(budget: &budget)
             let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3,
@@ -38,7 +40,7 @@ struct ResponseReader {
                 if line.isEmpty { break }
                 guard head.headers.count < Self.maxHeaders else { throw .badResponse("too many header fields") }
                 guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-                    !line[..<colon].contains(" ")
+                    line[..<colon].utf8.allSatisfy(Self.isTokenByte)
                 else { throw .badResponse("header line \(line.prefix(64))") }
                 let value = line[line.index(after: colon)...].trimmingSpacesAndTabs
                 head.headers.append((line[..<colon].lowercased(), value))
@@ -52,7 +54,9 @@ struct ResponseReader {
         _ head: Head, limit: Int64, into sink: ([UInt8]) throws -> Void
     ) throws -> Int64 {
         if head.status == 204 || head.status == 304 { return 0 }
-        if let encoding = head.value("content-encoding"), encoding.lowercased() != "identity" {
+        let encodings = head.values("content-encoding").joined(separator: ",").split(separator: ",")
+            .map { $0.trimmingSpacesAndTabs.lowercased() }
+        if let encoding = encodings.first(where: { $0 != "identity" && !$0.isEmpty }) {
             throw FetchError.badResponse("Content-Encoding \(encoding.prefix(32)) is not supported")
         }
         let transferCodings = head.values("transfer-encoding").joined(separator: ",")
@@ -78,13 +82,13 @@ struct ResponseReader {
     private mutating func readChunked(limit: Int64, into sink: ([UInt8]) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
         while true {
-            var budget = 4096
+            var budget = 256  // a size and short extensions; long ones would multiply the bytes read per byte kept
             let line = try readLine(budget: &budget)
             let sizeText = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 .trimmingSpacesAndTabs
-            guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int64(sizeText, radix: 16), size >= 0 else {
-                throw FetchError.badResponse("chunk size \(line.prefix(32))")
-            }
+            guard !sizeText.isEmpty, sizeText.count <= 15, sizeText.allSatisfy(\.isHexDigit),
+                let size = Int64(sizeText, radix: 16)
+            else { throw FetchError.badResponse("chunk size \(line.prefix(32))") }
             if size == 0 { break }
             total += size
             guard total <= limit else { throw FetchError.tooLarge(limit) }
@@ -112,7 +116,13 @@ struct ResponseReader {
     private mutating func readUntilClose(limit: Int64, into sink: ([UInt8]) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
         while true {
-            if start == buffer.count, try !fill() { return total }
+            if start == buffer.count, try !fill() {
+                // Only the end of the stream delimits this body: over TLS it must be a real close_notify.
+                guard !connection.endedUncleanly else {
+                    throw FetchError.badResponse("the TLS connection ended without close_notify; the body may be cut")
+                }
+                return total
+            }
             total += Int64(buffer.count - start)
             guard total <= limit else { throw FetchError.tooLarge(limit) }
             try sink(Array(buffer[start...]))
@@ -125,6 +135,7 @@ struct ResponseReader {
         var scanned = start
         while true {
             if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+                guard newline + 1 - start <= budget else { throw .badResponse("a line longer than \(budget) bytes") }
                 var end = newline
                 if end > start, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
                 let line = String(decoding: buffer[start..<end], as: UTF8.self)
@@ -150,6 +161,18 @@ struct ResponseReader {
         if count == 0 { return false }
         buffer.append(contentsOf: scratch[0..<count])
         return true
+    }
+}
+
+extension ResponseReader {
+    /// RFC 9110 §5.6.2 `tchar`: what a field name is made of.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 }
 

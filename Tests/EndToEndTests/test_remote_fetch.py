@@ -36,6 +36,7 @@ from blobhelpers import (  # noqa: F401
     assert_upload_answer,
     blobs,
     md5,
+    multipart,
     png_bytes,
     signed,
     start_blobs,
@@ -678,6 +679,49 @@ def test_timeout_covers_the_whole_fetch_not_only_silence(start_fetching, start_p
     refused(blobs, peer.url("/slow.bin"), "timed out", resource_type="raw")
     wait_until(lambda: peer.hung_up >= 1, message="the timed out connection to be closed")
     assert blobs.server.get("/healthz").status == 200
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Who may make the server fetch: the API key's holder only, and only once the request is authorized
+
+
+def test_an_unauthorized_request_fetches_nothing(start_fetching, start_peer):
+    peer = start_peer({"/pic.png": serve(png_bytes(3, 3))})
+    blobs = start_fetching()
+    url = peer.url("/pic.png")
+    now = int(time.time())
+    bad_signature = {**signed({"timestamp": now}), "signature": "0" * 40, "file": url}
+    assert_cloudinary_error(blobs.post_form(blobs.api_path(), bad_signature), 401)
+    stale = signed({"timestamp": now - 7200}) | {"file": url}
+    assert_cloudinary_error(blobs.post_form(blobs.api_path(), stale), 401)
+    assert_cloudinary_error(blobs.post_form(blobs.api_path(), {"timestamp": str(now), "file": url}), 401)
+    peer.assert_untouched()
+    assert_nothing_stored(blobs)
+
+
+def test_unsigned_presets_cannot_fetch(start_fetching, start_peer):
+    peer = start_peer({"/pic.png": serve(png_bytes(3, 3))})
+    blobs = start_fetching()
+    response = blobs.post_form(blobs.api_path(), {"upload_preset": "open", "file": peer.url("/pic.png")})
+    assert_cloudinary_error(response, 400, "signed request")
+    with pytest.raises(BadRequest):
+        uploader.unsigned_upload(peer.url("/pic.png"), "open", timeout=30)
+    peer.assert_untouched()
+    assert_nothing_stored(blobs)
+
+
+def test_chat_users_cannot_make_the_server_fetch(start_fetching, start_peer):
+    peer = start_peer({"/pic.png": serve(png_bytes(3, 3))})
+    blobs = start_fetching()
+    mallory = blobs.chat.user("mallory")
+    body, content_type = multipart([("file", peer.url("/pic.png"))], [])
+    response = blobs.server.request("POST", "/api/v1/uploads",
+                                    {"Content-Type": content_type, "Authorization": f"Bearer {mallory.access}"},
+                                    body, 30)
+    assert response.status == 400, response.describe()
+    assert b"Upload the file itself" in response.body, response.describe()
+    peer.assert_untouched()
+    assert_nothing_stored(blobs)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ final class CannedHTTPServer: Sendable {
         case bytes([UInt8])
         /// Accept, read the request, and never answer (until the server stops).
         case silence
+        /// These bytes, then `repeating` again and again until the client goes away.
+        case endless(head: [UInt8], repeating: [UInt8])
     }
 
     let port: Int
@@ -47,6 +49,12 @@ final class CannedHTTPServer: Sendable {
                     close(connection)
                 case .silence:
                     silent.append(connection)
+                case .endless(let head, let piece):
+                    var sent = head.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    while sent > 0 {
+                        sent = piece.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    }
+                    close(connection)
                 }
             }
             silent.forEach { close($0) }

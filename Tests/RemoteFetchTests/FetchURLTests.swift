@@ -25,6 +25,7 @@ import Testing
         #expect(v6.hostHeader == "[2001:db8::1]:8080")
 
         #expect(try FetchURL("https://x.test/a%20b.jpg").lastPathSegment == "a b.jpg")
+        #expect(try FetchURL("https://x.test/a%00b%09%1b%5b31m.dat").lastPathSegment == "ab[31m.dat")
     }
 
     @Test(arguments: [
@@ -65,5 +66,10 @@ import Testing
         #expect(try base.resolving("/root.png").description == "https://a.test:8443/root.png")
         #expect(try base.resolving("other.png?v=2").description == "https://a.test:8443/dir/other.png?v=2")
         #expect(throws: FetchError.unsupportedScheme) { try base.resolving("gopher://a.test/") }
+        #expect(try base.resolving("?y=2").description == "https://a.test:8443/dir/file.png?y=2")
+        #expect(try base.resolving("../up.png").description == "https://a.test:8443/up.png")
+        #expect(try base.resolving("./a/../b/./c.png").description == "https://a.test:8443/dir/b/c.png")
+        #expect(try base.resolving("/x/../../y").description == "https://a.test:8443/y")
+        #expect(throws: FetchError.invalidURL("An empty Location")) { try base.resolving("") }
     }
 }

@@ -79,8 +79,7 @@ extension Settings {
         } catch {
             throw UnusableSetting(key: "blobs.remote_fetch_ca_file", problem: error.message)
         }
-        return RemoteFetchPool(
-            fetcher: fetcher, threads: try WorkerPool(threads: blobs.remoteFetchConcurrency, name: "fetch"))
+        return try RemoteFetchPool(fetcher: fetcher, threads: blobs.remoteFetchConcurrency)
     }
 
     /// The blob directory: `<data_dir>/blobs`.

@@ -30,7 +30,10 @@ struct ChunkStore {
         let reader = UploadReader(service: service, workers: workers)
         let upload = try await reader.read(
             request, limit: range.length, target: .chunk(uploadID: uploadID, offset: range.first),
-            beforeFile: { fields, _ in try authorize(fields) })
+            beforeFile: { fields, _ in
+                try authorize(fields)
+                return nil
+            })
         do throws(ChunkedUploadError) {
             try ChunkedUpload.checkLength(range, bodyBytes: upload.fileBytes)
         } catch {

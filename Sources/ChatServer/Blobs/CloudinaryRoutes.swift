@@ -85,16 +85,25 @@ struct CloudinaryRoutes: Sendable {
         let reader = UploadReader(service: service, workers: workers, remoteFetch: remoteFetch)
         let limit = service.byteLimit(resourceType: resourceType, preset: nil)
         var preset: UploadPreset?
-        let upload = try await reader.read(request, limit: limit) { fields, complete in
+        let upload = try await reader.read(request, limit: limit) { fields, source in
             // Refused before any byte of the file is stored (or fetched) when the credentials came first (the
             // SDKs send the file last) or every field is in; otherwise checked once all fields are in, the
             // staged file then discarded.
-            let credentialsSent =
-                Self.basicCredentials(request) != nil
-                || fields.contains { $0.name == "signature" || $0.name == "upload_preset" }
-            if owner == nil, credentialsSent || complete {
+            let signed =
+                Self.basicCredentials(request) != nil || fields.contains { $0.name == "signature" }
+            if owner == nil, signed || source != .part || fields.contains(where: { $0.name == "upload_preset" }) {
                 preset = try service.authorize(fields: fields, basic: Self.basicCredentials(request))
             }
+            guard source == .url else { return nil }
+            // A fetch goes out with the server's address: only for the API key's holder, never for a chat user
+            // or the anonymous client of an unsigned preset.
+            guard owner == nil else {
+                throw BlobError.badRequest("Upload the file itself: URLs are fetched only through the Upload API")
+            }
+            guard signed else {
+                throw BlobError.badRequest("Remote fetch needs a signed request: unsigned presets cannot fetch URLs")
+            }
+            return service.byteLimit(resourceType: resourceType, preset: preset)
         }
         if owner == nil {
             do {

@@ -29,17 +29,27 @@ struct UploadReader {
         case chunk(uploadID: String, offset: Int64)
     }
 
+    /// Where the file's bytes come from, for the checks that run before any is stored (or fetched).
+    enum FileSource {
+        /// A file part: fields sent after it are not in yet.
+        case part
+        /// A `data:` URI in the `file` field: every field is in.
+        case dataURI
+        /// A URL in the `file` field, to fetch: every field is in.
+        case url
+    }
+
     /// Largest text field; a data URI in `file` may be as large as the byte limit allows.
     static let maxFieldBytes = 64 * 1024
 
     /// - Parameters:
     ///   - limit: most bytes the file may have (a larger one fails with ``BlobError/tooLarge(_:)``).
     ///   - beforeFile: called with the fields read so far when the file's bytes are about to be stored (or
-    ///     fetched), to refuse (throw) before that; `complete` tells that every field is in (a `data:` URI or a
-    ///     URL in `file`, which is read as a field), so a refusal for missing credentials is final.
+    ///     fetched), to refuse (throw) before that; for a URL it may return a lower byte limit (a preset's) that
+    ///     stops the download early.
     func read(
         _ request: HTTPRequest, limit: Int64, target: Target = .blob,
-        beforeFile: (_ fields: [(name: String, value: String)], _ complete: Bool) throws -> Void
+        beforeFile: (_ fields: [(name: String, value: String)], _ source: FileSource) throws -> Int64?
     ) async throws -> Upload {
         guard let body = request.bodyStream,
             let boundary = request.headers["Content-Type"].flatMap(MultipartParser.boundary(fromContentType:))
@@ -58,7 +68,7 @@ struct UploadReader {
                         text = []
                         if headers.name == "file", let filename = headers.filename {
                             guard writer == nil else { throw BlobError.badRequest("Only one file per upload") }
-                            try beforeFile(upload.fields, false)
+                            _ = try beforeFile(upload.fields, .part)
                             upload.filename = filename
                             writer = try await makeSink(target, limit: limit)
                             part = (headers.name, true)
@@ -102,14 +112,14 @@ struct UploadReader {
                     } catch {
                         throw BlobError.badRequest(error.message)
                     }
-                    try beforeFile(upload.fields, true)
-                    let sink = try await makeSink(target, limit: limit)
+                    let fetchLimit = min(limit, try beforeFile(upload.fields, .url) ?? limit)
+                    let sink = try await makeSink(target, limit: fetchLimit)
                     writer = sink
                     upload.filename = url.lastPathSegment
-                    try await remoteFetch.fetch(value, limit: limit, into: sink)
+                    try await remoteFetch.fetch(value, limit: fetchLimit, into: sink)
                 } else {
                     let bytes = try Self.decodeFileField(value)
-                    try beforeFile(upload.fields, true)
+                    _ = try beforeFile(upload.fields, .dataURI)
                     let dataWriter = try await makeSink(target, limit: limit)
                     writer = dataWriter
                     try await write(bytes, to: dataWriter, limit: limit)

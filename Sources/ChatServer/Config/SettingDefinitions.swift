@@ -226,7 +226,9 @@ extension Settings {
             settings.blobs.remoteFetchAllow = try SettingValue.addressBlocks(text)
         },
         SettingDefinition("blobs.remote_fetch_timeout") { settings, text throws(SettingValueError) in
-            settings.blobs.remoteFetchTimeout = try SettingValue.duration(text, allowZero: false)
+            let timeout = try SettingValue.duration(text, allowZero: false)
+            guard timeout <= .seconds(3600) else { throw SettingValueError(expected: "a duration up to 1h") }
+            settings.blobs.remoteFetchTimeout = timeout
         },
         SettingDefinition("blobs.remote_fetch_max_redirects") { settings, text throws(SettingValueError) in
             settings.blobs.remoteFetchMaxRedirects = try SettingValue.integer(text, in: 0...10)
