@@ -333,7 +333,10 @@ struct CloudinaryRoutes: Sendable {
         let contentType = Self.contentType(of: asset)
         if contentType == "application/octet-stream" {
             // Stored files never render on our origin: no stored-HTML XSS.
-            let name = (asset.originalFilename ?? "file").filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
+            let name = (asset.originalFilename ?? "file").filter { character in
+                character != "\"" && character != "\\"
+                    && !character.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+            }
             headers.add("Content-Disposition", "attachment; filename=\"\(name)\"")
         }
         let scope = asset.type == .authenticated ? "private" : "public"
