@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "ChatCoreTests", dependencies: ["ChatCore"]),
         .testTarget(name: "BlobsTests", dependencies: ["Blobs"]),
         .testTarget(name: "RemoteFetchTests", dependencies: ["RemoteFetch"]),
-        .testTarget(name: "ChatServerTests", dependencies: ["ChatServer"]),
+        .testTarget(name: "ChatServerTests", dependencies: ["ChatServer", "Storage"]),
     ],
     swiftLanguageModes: [.v6]
 )
