@@ -116,3 +116,15 @@ def test_api_budget_per_user(start_auth_server):
     assert api.me(calm.access).status == 200
     # Unauthenticated routes are not part of the budget.
     assert api.login(busy.username, PASSWORD).status == 200
+
+
+def test_refresh_limit_per_ip(start_auth_server):
+    api = start(start_auth_server, CHAT_RATE_LIMIT_API_PER_MINUTE="4", **TRUSTED)
+    account = api.new_account()
+    for attempt in range(4):
+        assert_json_error(api.refresh(f"junk-token-{attempt}"), 401)
+    assert_rate_limited(api.refresh("junk-token-9"), 60)
+    # The budget is the client address's: a good token from there waits too, one from elsewhere does not.
+    assert_rate_limited(api.refresh(account.refresh), 60)
+    response = api.refresh(account.refresh, headers=xff("198.51.100.77"))
+    assert response.status == 200, response.describe()

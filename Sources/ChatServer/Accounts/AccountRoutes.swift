@@ -146,6 +146,9 @@ struct AccountRoutes: Sendable {
     }
 
     private func refresh(_ request: HTTPRequest, _ context: RequestContext) throws -> Reply {
+        // Unauthenticated like login, but each legitimate client needs one every access-token lifetime: the per-IP
+        // budget is the authenticated API's (`api_per_minute`), a bound on floods of junk tokens, not on use.
+        try RateLimitCheck.require(auth.apiBudget, key: "refresh-ip:" + context.clientIP, what: "token refreshes")
         let body = try request.decodeJSON(RefreshBody.self)
         try Required.check(["refresh_token": body.refresh_token])
         let client = Self.client(request, context)
