@@ -16,9 +16,9 @@ let package = Package(
         // epoll, eventfd, timerfd and accept4: Glibc does not export them to Swift, and accept4 needs _GNU_SOURCE.
         .target(name: "CLinux"),
 
-        .target(name: "Logging"),
         // Plain POSIX threads (event loops, worker pool, database threads) and errno errors, shared by both.
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
+        .target(name: "Logging", dependencies: ["SystemSupport"]),
         .target(name: "HTTPServer", dependencies: ["CLinux", "Logging", "SystemSupport"]),
         .target(name: "Storage", dependencies: ["CSQLite", "SystemSupport"]),
         .target(name: "Security", dependencies: ["COpenSSL", "CCrypt"]),

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -17,16 +18,23 @@ import Synchronization
 /// Lines from ordinary threads are written immediately. Threads that called
 /// ``LogSystem/batchOnCurrentThread()`` (event loops) append to the output's buffer instead, which is written
 /// by ``flush()`` or once it passes 64 KiB, so a busy loop costs one `write(2)` per iteration rather than one
-/// per line. One mutex guards both the buffer and the descriptor, so lines never interleave and stay in the
-/// order they were submitted.
+/// per line. Event loops call ``handOff()`` instead of ``flush()``: the shared output then has its buffer
+/// written by a thread of its own, so a log pipe that stops draining never blocks a loop (house rule 7); past
+/// ``pendingLimit`` the loops' lines are dropped and counted, and the count is logged once the output drains.
+///
+/// Two locks: `sink` guards the buffer and the descriptor (held for an append, never across a write), and
+/// `writing` serializes the writes themselves; a writer takes the whole buffer under `sink` while holding
+/// `writing`, so lines never interleave and reach the descriptor in the order they were submitted.
 public final class LogOutput: Sendable {
     /// Batched bytes are written once an output's buffer reaches this size, even without a flush.
     static let batchLimit = 64 * 1024
+    /// Most bytes batching threads may leave waiting for a stalled descriptor; later lines are dropped.
+    static let pendingLimit = 8 << 20
 
     /// The process-wide output behind ``LogSystem`` and `Logger(_:)`: `info`, `logfmt`, standard error until
     /// ``LogSystem/configure(level:format:fileDescriptor:)`` says otherwise.
     public static let shared: LogOutput = {
-        let output = LogOutput(level: .info, format: .logfmt, fileDescriptor: 2)
+        let output = LogOutput(level: .info, format: .logfmt, fileDescriptor: 2, background: true)
         // Lines still batched when the process exits normally would otherwise be lost. Only the shared
         // output is flushed here: other instances belong to code that flushes them itself, and may outlive
         // their descriptor, whose number could by then belong to an unrelated file.
@@ -53,17 +61,26 @@ public final class LogOutput: Sendable {
     private let minimumLevel: Atomic<Int>
     private let formatIsJSON: Atomic<Bool>
     private let sink: Mutex<LogSink>
+    private let writing = Mutex<Void>(())
+    /// The thread that writes handed-off batches (``shared`` only; started by the first ``handOff()``).
+    private let background: LogWriterThread?
 
     /// Creates an output writing to `fileDescriptor`, which it does not own: it is never closed here.
     ///
     /// A thread that batches (see ``LogSystem/batchOnCurrentThread()``) and logs to this output must call
     /// this output's ``flush()``: ``LogSystem/flush()`` only flushes ``shared``.
-    public init(level: LogLevel = .info, format: LogFormat = .logfmt, fileDescriptor: Int32 = 2) {
+    public convenience init(level: LogLevel = .info, format: LogFormat = .logfmt, fileDescriptor: Int32 = 2) {
+        self.init(level: level, format: format, fileDescriptor: fileDescriptor, background: false)
+    }
+
+    /// `background`: batches handed off are written by a thread of the output's own (see ``handOff()``).
+    init(level: LogLevel, format: LogFormat, fileDescriptor: Int32, background: Bool) {
         _ = Self.ignoresBrokenPipes
         LogSink.occupyIfClosed(fileDescriptor)
         minimumLevel = Atomic(level.rawValue)
         formatIsJSON = Atomic(format == .json)
         sink = Mutex(LogSink(fileDescriptor: fileDescriptor))
+        self.background = background ? LogWriterThread() : nil
     }
 
     /// Sets the level, format and output descriptor. Lines already batched go to the previous descriptor first.
@@ -71,18 +88,42 @@ public final class LogOutput: Sendable {
     /// The descriptor is not closed when replaced. If it is 0, 1 or 2 and closed, `/dev/null` is opened on it:
     /// otherwise the next socket or database file would get that number and receive the log lines.
     public func configure(level: LogLevel, format: LogFormat, fileDescriptor: Int32) {
-        sink.withLock { sink in
-            sink.flush()
-            LogSink.occupyIfClosed(fileDescriptor)
-            sink.fileDescriptor = fileDescriptor
+        writing.withLock { _ in
+            let (bytes, previous) = sink.withLock { sink in
+                let taken = (sink.take().bytes, sink.fileDescriptor)
+                LogSink.occupyIfClosed(fileDescriptor)
+                sink.fileDescriptor = fileDescriptor
+                return taken
+            }
+            LogSink.writeAll(bytes, to: previous)
         }
         minimumLevel.store(level.rawValue, ordering: .relaxed)
         formatIsJSON.store(format == .json, ordering: .relaxed)
     }
 
-    /// Writes lines batched so far on this output. Cheap when nothing is pending.
+    /// Writes lines batched so far on this output, before returning. Cheap when nothing is pending.
     public func flush() {
-        sink.withLock { $0.flush() }
+        writing.withLock { _ in
+            let (taken, fileDescriptor) = sink.withLock { ($0.take(), $0.fileDescriptor) }
+            let (bytes, dropped) = taken
+            if dropped > 0 {
+                var warning: [UInt8] = []
+                LogLineFormatter.format(
+                    formatIsJSON.load(ordering: .relaxed) ? .json : .logfmt, time: .now(), level: .warn,
+                    component: "log", message: "log lines dropped: the output did not keep up",
+                    fields: ["dropped": String(dropped)], into: &warning)
+                LogSink.writeAll(warning, to: fileDescriptor)
+            }
+            LogSink.writeAll(bytes, to: fileDescriptor)
+        }
+    }
+
+    /// Has the lines batched so far written without waiting for them: by the output's own thread for
+    /// ``shared`` (what event loops call every iteration), else as ``flush()`` does.
+    public func handOff() {
+        guard let background else { return flush() }
+        guard sink.withLock({ !$0.pending.isEmpty || $0.dropped > 0 }) else { return }
+        background.wake { [self] in flush() }
     }
 
     /// Whether events of `level` are currently written.
@@ -103,9 +144,54 @@ public final class LogOutput: Sendable {
             fields: fields,
             into: &line
         )
-        let batching = LogSystem.currentThreadBatches
-        sink.withLock { $0.submit(line, batching: batching) }
+        if LogSystem.currentThreadBatches {
+            let full = sink.withLock { $0.append(line, limit: Self.pendingLimit) }
+            if full { handOff() }
+        } else {
+            _ = sink.withLock { $0.append(line, limit: Int.max) }
+            flush()
+        }
     }
+}
+
+/// A thread that runs the latest wake-up's work whenever woken (a POSIX semaphore counts the wake-ups, so none
+/// is lost and several pending collapse into as many cheap, empty runs).
+final class LogWriterThread: Sendable {
+    private let semaphore: UnsafeSendablePointer
+    private let work = Mutex<(@Sendable () -> Void)?>(nil)
+    private let started = Atomic<Bool>(false)
+
+    init() {
+        let pointer = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+        sem_init(pointer, 0, 0)
+        semaphore = UnsafeSendablePointer(pointer)
+    }
+
+    /// Runs `body` on the thread soon; starts the thread on first use (if it cannot start, runs `body` here).
+    func wake(_ body: @escaping @Sendable () -> Void) {
+        work.withLock { $0 = body }
+        if !started.exchange(true, ordering: .acquiringAndReleasing) {
+            let semaphore = self.semaphore
+            do {
+                try NativeThread.start(name: "log-writer") { [self] in
+                    while true {
+                        while sem_wait(semaphore.pointer) != 0 {}
+                        work.withLock { $0 }?()
+                    }
+                }.detach()
+            } catch {
+                started.store(false, ordering: .releasing)
+                return body()
+            }
+        }
+        sem_post(semaphore.pointer)
+    }
+}
+
+/// A pointer that is only ever used through thread-safe calls (`sem_post`, `sem_wait`).
+private struct UnsafeSendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<sem_t>
+    init(_ pointer: UnsafeMutablePointer<sem_t>) { self.pointer = pointer }
 }
 
 /// An output's buffer and descriptor; only touched under its `LogOutput`'s lock.
@@ -126,33 +212,34 @@ struct LogSink: Sendable {
         }
     }
 
-    mutating func submit(_ line: [UInt8], batching: Bool) {
-        if batching {
-            pending.append(contentsOf: line)
-            if pending.count >= LogOutput.batchLimit { flush() }
-        } else if pending.isEmpty {
-            Self.writeAll(line, to: fileDescriptor)
+    /// Lines dropped since the last write, because `pending` was over its limit.
+    var dropped = 0
+
+    /// Appends `line` unless `pending` holds `limit` bytes already (then counts it as dropped); true once
+    /// `pending` holds a full batch worth writing.
+    mutating func append(_ line: [UInt8], limit: Int) -> Bool {
+        if pending.count >= limit {
+            dropped += 1
         } else {
-            // Earlier batched lines go out first, in the same write, so the output keeps submission order.
             pending.append(contentsOf: line)
-            flush()
         }
+        return pending.count >= LogOutput.batchLimit
     }
 
-    mutating func flush() {
-        guard !pending.isEmpty else { return }
-        Self.writeAll(pending, to: fileDescriptor)
-        if pending.capacity > 4 * LogOutput.batchLimit {
-            pending = []  // one huge line should not pin its buffer for the rest of the process
-        } else {
-            pending.removeAll(keepingCapacity: true)
-        }
+    /// Everything pending, in order, and how many lines were dropped before it; leaves both empty.
+    mutating func take() -> (bytes: [UInt8], dropped: Int) {
+        var bytes: [UInt8] = []
+        swap(&bytes, &pending)
+        if bytes.capacity <= 4 * LogOutput.batchLimit { pending.reserveCapacity(LogOutput.batchLimit) }
+        defer { dropped = 0 }
+        return (bytes, dropped)
     }
 
     /// Writes every byte, retrying partial writes and EINTR. On a non-blocking descriptor it waits up to a
     /// second for room. Any other failure (closed descriptor, EPIPE, full disk) drops the rest: logging must
     /// never take the process down or stall it forever.
     static func writeAll(_ bytes: [UInt8], to fileDescriptor: Int32) {
+        guard !bytes.isEmpty else { return }
         bytes.withUnsafeBytes { raw in
             guard var next = raw.baseAddress else { return }
             var remaining = raw.count

@@ -25,10 +25,16 @@ public enum LogSystem {
         LogOutput.shared.configure(level: level, format: format, fileDescriptor: fileDescriptor)
     }
 
-    /// Writes lines batched so far on the shared output. Event loops call this once per iteration; it is cheap
-    /// when nothing is pending. Other ``LogOutput`` instances keep their batches until their own `flush()`.
+    /// Writes lines batched so far on the shared output before returning; cheap when nothing is pending. Other
+    /// ``LogOutput`` instances keep their batches until their own `flush()`.
     public static func flush() {
         LogOutput.shared.flush()
+    }
+
+    /// Has the shared output's batched lines written by its own thread: what event loops call every iteration,
+    /// so that a stalled log pipe never blocks one. ``flush()`` writes before it returns.
+    public static func handOff() {
+        LogOutput.shared.handOff()
     }
 
     /// Marks the calling thread as batching: its lines wait in their output's buffer until that output is

@@ -129,6 +129,16 @@ private func onNewThread(_ body: @escaping @Sendable () -> Void) {
     }
 }
 
+/// Polls `condition` every 10 ms for up to `seconds`; whether it came to hold (a bound, not a timing assertion).
+private func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
+
 private func lines(_ text: String) -> [String] {
     text.split(separator: "\n").map(String.init)
 }
@@ -338,6 +348,54 @@ private func messages(_ lines: [String]) -> [String] {
         var action = sigaction()
         sigaction(SIGPIPE, nil, &action)
         #expect(action.__sigaction_handler.sa_handler != nil)
+    }
+
+    @Test func handedOffBatchesAreWrittenByTheOutputsOwnThread() throws {
+        let file = try CaptureFile()
+        let output = LogOutput(level: .info, format: .logfmt, fileDescriptor: file.fileDescriptor, background: true)
+        onNewThread {
+            LogSystem.batchOnCurrentThread()
+            let logger = Logger("loop", output: output)
+            for index in 0..<3 { logger.info("h\(index)") }
+            output.handOff()
+        }
+        #expect(waitUntil { messages(file.contents()) == ["h0", "h1", "h2"] })
+    }
+
+    /// House rule 7: a log pipe nobody reads must not block an event loop. The loop's lines pile up to
+    /// `pendingLimit`, the rest are dropped and counted, and the count is logged once the pipe drains.
+    @Test func aStalledDescriptorNeverBlocksABatchingThread() throws {
+        let pipe = try CapturePipe()
+        let output = LogOutput(level: .info, format: .logfmt, fileDescriptor: pipe.writeEnd, background: true)
+        let finished = Atomic<Bool>(false)
+        let padding = String(repeating: "z", count: 1000)
+        let total = 3 * LogOutput.pendingLimit / 1000  // three times what may wait
+        Thread.detachNewThread {
+            LogSystem.batchOnCurrentThread()
+            let logger = Logger("loop", output: output)
+            for index in 0..<total {
+                logger.info("n\(index)", ["pad": padding])
+                if index % 50 == 0 { output.handOff() }
+            }
+            output.handOff()
+            finished.store(true, ordering: .releasing)
+        }
+        var received: [UInt8] = []
+        // Nothing is read until the loop is done: had it blocked, this would give up and fail.
+        #expect(waitUntil { finished.load(ordering: .acquiring) })
+        #expect(
+            waitUntil(seconds: 60) {
+                received += Array(pipe.readAvailable().utf8)
+                return String(decoding: received, as: UTF8.self).contains("log lines dropped")
+            })
+        let text = String(decoding: received, as: UTF8.self)
+        let warning = lines(text).first { $0.contains("log lines dropped") } ?? ""
+        let dropped = Int(warning.split(separator: "dropped=").last ?? "") ?? 0
+        #expect(dropped > 0 && dropped < total)
+        // What was written is in order: the first lines, none twice.
+        let indices = messages(text).compactMap { Int($0.dropFirst().prefix { $0.isNumber }) }
+        #expect(indices.first == 0)
+        #expect(indices == indices.sorted() && Set(indices).count == indices.count)
     }
 
     @Test func linesFromManyThreadsNeverInterleave() throws {

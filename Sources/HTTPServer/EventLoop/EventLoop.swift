@@ -173,13 +173,13 @@ public final class EventLoop: @unchecked Sendable {
                 iterationEnd.removeAll(keepingCapacity: true)
                 for task in tasks { task() }
             }
-            LogSystem.flush()
+            LogSystem.handOff()
         }
         for handler in exitHandlers { handler() }
         exitHandlers = []
         registrations = []
         timers = TimerHeap()
-        LogSystem.flush()
+        LogSystem.handOff()
     }
 
     private func dispatch(events: UInt32, data: UInt64) {
