@@ -158,7 +158,13 @@ public final class LogOutput: Sendable {
 /// is lost and several pending collapse into as many cheap, empty runs).
 final class LogWriterThread: Sendable {
     private let semaphore: UnsafeSendablePointer
-    private let work = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Boxed, not a closure as the `Mutex`'s value: that is reabstracted (and rewrapped) on every access.
+    private let work = Mutex<Work?>(nil)
+
+    private final class Work: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
     private let started = Atomic<Bool>(false)
 
     init() {
@@ -169,14 +175,15 @@ final class LogWriterThread: Sendable {
 
     /// Runs `body` on the thread soon; starts the thread on first use (if it cannot start, runs `body` here).
     func wake(_ body: @escaping @Sendable () -> Void) {
-        work.withLock { $0 = body }
+        let next = Work(body)
+        work.withLock { $0 = next }
         if !started.exchange(true, ordering: .acquiringAndReleasing) {
             let semaphore = self.semaphore
             do {
                 try NativeThread.start(name: "log-writer") { [self] in
                     while true {
                         while sem_wait(semaphore.pointer) != 0 {}
-                        work.withLock { $0 }?()
+                        work.withLock { $0 }?.run()
                     }
                 }.detach()
             } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 
@@ -16,6 +17,11 @@ private final class Locked<Value: Sendable>: Sendable {
     func update(_ body: (inout Value) -> Void) {
         mutex.withLock { body(&$0) }
     }
+}
+
+/// Frames on the calling thread's stack (Foundation counts at most 128).
+private func stackFrames() -> Int {
+    Thread.callStackReturnAddresses.count
 }
 
 /// One reported transition.
@@ -60,6 +66,27 @@ private final class TrackerFixture: Sendable {
 /// ``PresenceTracker``: online from the first connection, offline a grace after the last one closed, and
 /// transitions reported in order (short graces, bounded polling; no assertion on elapsed time).
 @Suite struct PresenceTrackerTests {
+    /// A report reaches the callback through the same few frames however many came before: the tracker once
+    /// kept its callback as a `Mutex` value, which every access rewrapped in two more reabstraction thunks, so
+    /// each call walked a longer chain of them (a quarter of the server's CPU in bench/ws.sh, and a stack
+    /// overflow in the end). Counted as frames under the callback, which does not depend on the machine's speed.
+    @Test func reportsDoNotGetDeeperWithEachTransition() async {
+        let tracker = PresenceTracker(grace: .milliseconds(50))
+        let deepest = Locked<(calls: Int, depth: Int)>((0, 0))
+        tracker.onTransition { _, _, _ in
+            let depth = stackFrames()
+            deepest.update { $0 = ($0.calls + 1, max($0.depth, depth)) }
+        }
+        let count = 20_000
+        for user in 0..<count { tracker.connected(Int64(user)) }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while deepest.value.calls < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(deepest.value.calls == count)
+        #expect(deepest.value.depth < 64, "\(deepest.value.depth) frames under the callback")
+    }
+
     @Test func aUserIsOnlineFromTheirFirstConnection() async {
         let fixture = TrackerFixture(grace: .milliseconds(50))
         let tracker = fixture.tracker

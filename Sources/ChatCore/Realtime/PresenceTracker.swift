@@ -21,7 +21,15 @@ public final class PresenceTracker: Sendable {
     private let queue = DispatchQueue(label: "chat-presence")
     private let grace: Duration
     private let clock: @Sendable () -> Int64
-    private let transition = Mutex<Transition?>(nil)
+    /// Boxed: a closure held directly as a `Mutex`'s generic value is reabstracted on every `withLock` access and
+    /// written back wrapped in two more thunks, so each transition made every later call walk a longer chain
+    /// (perf showed a quarter of the server's CPU in them during bench/ws.sh; it would end in a stack overflow).
+    private let transition = Mutex<TransitionTarget?>(nil)
+
+    private final class TransitionTarget: Sendable {
+        let deliver: Transition
+        init(_ deliver: @escaping Transition) { self.deliver = deliver }
+    }
 
     public init(grace: Duration, clock: @escaping @Sendable () -> Int64 = AccountService.systemClock) {
         self.grace = grace
@@ -30,7 +38,8 @@ public final class PresenceTracker: Sendable {
 
     /// Sets where transitions go (once, at wiring time).
     public func onTransition(_ transition: @escaping Transition) {
-        self.transition.withLock { $0 = transition }
+        let target = TransitionTarget(transition)
+        self.transition.withLock { $0 = target }
     }
 
     /// Whether the user is online (connected, or within the grace after their last connection).
@@ -72,7 +81,7 @@ public final class PresenceTracker: Sendable {
 
     private func report(_ userID: Int64, online: Bool, at: Int64) {
         // On the tracker's queue: transitions leave in the order they happened.
-        let transition = self.transition.withLock { $0 }
-        queue.async { transition?(userID, online, at) }
+        let target = transition.withLock { $0 }
+        queue.async { target?.deliver(userID, online, at) }
     }
 }
