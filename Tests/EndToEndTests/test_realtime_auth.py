@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from authhelpers import assert_recent_ms, check_cases, claims_for, server_private_key, sign_rs256
+from chathelpers import assert_status
 from helpers import WAIT, assert_json_error, http_request, wait_until
 from wshelpers import assert_refused, assert_ws_error, refusal, start_rt, rt, token_expiry_ms  # noqa: F401
 
@@ -219,3 +220,36 @@ def test_token_expiry_and_reauth(start_rt):
     assert_ws_error(renewing.expect("ERROR", code="token_expired", timeout=WAIT), "token_expired", None)
     assert renewing.expect_close() == 4001
     assert refusal(rt.port, headers={"Authorization": f"Bearer {fresh}"}).status == 401
+
+
+def test_ended_sessions_lose_their_connections(rt):
+    # A session that ends (logout, revoked from another device, logout-all, a password change) takes its open
+    # connections with it at once: ERROR session_revoked, then close 4001. Other sessions keep theirs.
+    chat = rt.chat
+    alice, bob = chat.user("alice"), chat.user("bob")
+    phone, laptop, tablet = (chat.login_account(alice) for _ in range(3))
+    on_phone = rt.connect(alice, "phone", token=phone.access)
+    on_laptop = rt.connect(alice, "laptop", token=laptop.access)
+    on_tablet = rt.connect(alice, "tablet", token=tablet.access)
+    bobs = rt.connect(bob, "bob")
+
+    # Logout on the phone: only the phone's connection goes.
+    assert_status(chat.post("auth/logout", token=phone.access), 204, "logout")
+    assert_ws_error(on_phone.expect("ERROR", code="session_revoked"), "session_revoked", None)
+    assert on_phone.expect_close() == 4001
+    assert on_laptop.ping() and on_tablet.ping() and bobs.ping()
+
+    # The laptop revokes the tablet's session.
+    tablet_session = on_tablet.connected["data"]["session_id"]
+    assert_status(chat.delete(f"auth/sessions/{tablet_session}", token=laptop.access), 204, "revoke a session")
+    assert_ws_error(on_tablet.expect("ERROR", code="session_revoked"), "session_revoked", None)
+    assert on_tablet.expect_close() == 4001
+    assert on_laptop.ping()
+
+    # Logout everywhere: every connection of alice's, the caller's own included; bob's stays.
+    again = rt.connect(alice, "again", token=chat.login_account(alice).access)
+    assert_status(chat.post("auth/logout-all", token=laptop.access), 204, "logout-all")
+    for ws in (on_laptop, again):
+        assert_ws_error(ws.expect("ERROR", code="session_revoked"), "session_revoked", None)
+        assert ws.expect_close() == 4001
+    assert bobs.ping()

@@ -180,6 +180,12 @@ public final class AccountService: Sendable {
         case rotated(UserRecord, sessionID: String)
     }
 
+    /// Tells `notify` whenever sessions end here (logout, revocation, password change; nil: every session of a
+    /// disabled or deleted account), after the change committed: the realtime layer closes their connections.
+    public func onAccessEnded(_ notify: @escaping @Sendable (_ userID: Int64, _ sessionIDs: Set<String>?) -> Void) {
+        state.onAccessEnded(notify)
+    }
+
     /// Ends the principal's session and revokes its access token at once.
     public func logout(_ principal: Principal) async throws(AccountError) {
         let now = clock()

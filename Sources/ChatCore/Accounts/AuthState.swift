@@ -86,12 +86,37 @@ final class AuthState: Sendable {
         }
     }
 
-    /// Applies committed changes made by this process, invalidating lookups in flight.
+    /// Applies committed changes made by this process, invalidating lookups in flight, and tells the
+    /// ``onAccessEnded(_:)`` listener which sessions ended.
     func publish(users: [Int64: UserStatus] = [:], sessions: [String: SessionStatus] = [:], now: Int64) {
         generation.withLock { current in
             current &+= 1
             store(users: users, sessions: sessions, now: now)
         }
+        guard let listener = accessEnded.withLock({ $0 }) else { return }
+        let everySession = Set(users.filter { $0.value.isDisabled || $0.value.isDeleted }.keys)
+        var revoked: [Int64: Set<String>] = [:]
+        for (id, status) in sessions where status.isRevoked && !everySession.contains(status.userID) {
+            revoked[status.userID, default: []].insert(id)
+        }
+        for userID in everySession { listener.notify(userID, nil) }
+        for (userID, sessionIDs) in revoked { listener.notify(userID, sessionIDs) }
+    }
+
+    /// Where ended sessions are reported (boxed: a closure held as a `Mutex` value is rewrapped on every access).
+    final class AccessEndedListener: Sendable {
+        let notify: @Sendable (_ userID: Int64, _ sessionIDs: Set<String>?) -> Void
+        init(_ notify: @escaping @Sendable (_ userID: Int64, _ sessionIDs: Set<String>?) -> Void) {
+            self.notify = notify
+        }
+    }
+
+    private let accessEnded = Mutex<AccessEndedListener?>(nil)
+
+    /// Sets the listener for ended sessions (nil session set: all of the user's).
+    func onAccessEnded(_ notify: @escaping @Sendable (_ userID: Int64, _ sessionIDs: Set<String>?) -> Void) {
+        let listener = AccessEndedListener(notify)
+        accessEnded.withLock { $0 = listener }
     }
 
     private func store(users: [Int64: UserStatus], sessions: [String: SessionStatus], now: Int64) {

@@ -26,6 +26,9 @@ public enum RealtimeEvent: Sendable, Equatable {
     case friendRequestCancelled(FriendNotice)
     /// `userID` ended the friendship with `otherID`.
     case friendRemoved(userID: Int64, otherID: Int64)
+    /// Sessions of `userID` ended (logout, revoked, password changed); nil: every session (the account was
+    /// disabled or deleted). Their connections are told and closed.
+    case accessEnded(userID: Int64, sessionIDs: Set<String>?)
 
     /// The user whose action caused the event, if any: the envelope's `sender_id`.
     public var actorID: Int64? {
@@ -40,6 +43,7 @@ public enum RealtimeEvent: Sendable, Equatable {
         case .friendRequest(let notice), .friendRequestAccepted(let notice), .friendRequestCancelled(let notice):
             notice.actorID
         case .friendRemoved(let userID, _): userID
+        case .accessEnded: nil
         }
     }
 }

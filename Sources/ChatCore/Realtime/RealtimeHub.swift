@@ -251,6 +251,7 @@ public final class RealtimeHub: Sendable {
         case .messageDeleted(let roomID, _, _, _), .readPosition(let roomID, _, _): .room(roomID: roomID)
         case .reactionChanged(let change): .room(roomID: change.roomID)
         case .membersRemoved(let roomID, _, _, _): .left(roomID: roomID)
+        case .accessEnded(_, let sessionIDs): .accessEnded(sessionIDs: sessionIDs)
         default: .other
         }
     }
@@ -299,6 +300,8 @@ public final class RealtimeHub: Sendable {
             return state.subscribers(ofUsers: [notice.recipientID])
         case .friendRemoved(_, let otherID):
             return state.subscribers(ofUsers: [otherID])
+        case .accessEnded(let userID, _):
+            return state.subscribers(ofUsers: [userID])
         }
     }
 

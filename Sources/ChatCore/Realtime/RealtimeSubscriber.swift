@@ -25,6 +25,8 @@ public struct RealtimeDelivery: Sendable {
         case room(roomID: Int64)
         /// The recipient's user stopped being a member of the room.
         case left(roomID: Int64)
+        /// Sessions of the recipient's user ended (nil: all): a connection of one of them sends the frame and closes.
+        case accessEnded(sessionIDs: Set<String>?)
         /// Anything else (typing, viewers, presence, notifications).
         case other
     }

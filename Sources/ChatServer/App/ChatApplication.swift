@@ -69,6 +69,9 @@ public final class ChatApplication: Sendable {
             typingTimeout: settings.realtime.typingTimeout)
         hub.start()
         self.events = events
+        accounts.onAccessEnded { userID, sessionIDs in
+            events.publish(.accessEnded(userID: userID, sessionIDs: sessionIDs))
+        }
         let blobFiles = try BlobFileStore(root: settings.blobsDirectory)
         // Temp files of uploads cut off by a crash or a stop; chunked uploads resume from their rows' offsets,
         // so only files older than their expiry go.

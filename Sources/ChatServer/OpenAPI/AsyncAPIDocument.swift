@@ -2917,6 +2917,7 @@ enum AsyncAPIDocument {
                             "rate_limited",
                             "invalid_token",
                             "token_expired",
+                            "session_revoked",
                             "unavailable"
                           ]
                         },

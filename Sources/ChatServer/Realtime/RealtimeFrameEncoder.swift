@@ -54,6 +54,12 @@ struct RealtimeFrameEncoder: RealtimeEncoder {
             return RealtimeEnvelope.frame("FRIEND_REQUEST_CANCELLED", senderID: sender, data: FriendNoticeJSON(notice))
         case .friendRemoved(let userID, _):
             return RealtimeEnvelope.frame("FRIEND_REMOVED", senderID: sender, data: FriendRemovedJSON(user_id: userID))
+        case .accessEnded:
+            return RealtimeEnvelope.frame(
+                "ERROR", senderID: nil,
+                data: ErrorJSON(
+                    ref: nil, code: "session_revoked", message: "This session was signed out; log in again.",
+                    fields: nil))
         }
     }
 }

@@ -20,7 +20,9 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     let connectionID: UInt64
     let userID: Int64
     let lane: any RealtimeLane
-    private let sessionID: String
+    /// The session of the token the connection last authenticated with (``authenticate(_:)`` may move it to
+    /// another session of the same user); lane-confined.
+    private var sessionID: String
     private let context: RealtimeContext
     private let logger = Logger("realtime")
 
@@ -156,6 +158,12 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
             // Out of the room: a later re-join starts afresh.
             rooms.removeValue(forKey: roomID)
             disposition = .send
+        case .accessEnded(let sessionIDs):
+            guard sessionIDs?.contains(sessionID) ?? true else { return }
+            // The token still verifies until it expires, but its session is gone: nothing more goes out on it.
+            socket.send(frame: delivery.frame)
+            socket.close(code: RealtimeSession.tokenExpiredCloseCode, reason: "session revoked")
+            return
         case .other:
             disposition = .send
         }
@@ -303,6 +311,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
                 lane.execute {
                     self.expiresAt = principal.expiresAt
                     self.expiryAnnounced = false
+                    self.sessionID = principal.sessionID
                 }
                 send("AUTH_SUCCESS", AuthSuccessJSON(ref: request.id, expires_at: principal.expiresAt))
             } catch {
