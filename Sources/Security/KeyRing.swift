@@ -71,10 +71,20 @@ public final class KeyRing: Sendable {
     }
 
     /// keys.json record.
-    private struct Metadata: Codable {
+    private struct Metadata: Codable, Equatable {
         var kid: String
         var createdAt: Int
         var retiredAt: Int?
+
+        init(kid: String, createdAt: Int, retiredAt: Int?) {
+            self.kid = kid
+            self.createdAt = createdAt
+            self.retiredAt = retiredAt
+        }
+
+        init(_ entry: Entry) {
+            self.init(kid: entry.kid, createdAt: entry.createdAt, retiredAt: entry.retiredAt)
+        }
 
         enum CodingKeys: String, CodingKey {
             case kid
@@ -100,6 +110,29 @@ public final class KeyRing: Sendable {
         if !loaded.contains(where: { $0.retiredAt == nil }) {
             guard generateIfEmpty else { throw .noActiveKey }
             try generate()
+        }
+    }
+
+    /// Re-reads the directory if keys.json changed since this ring last read or wrote it (another process ran
+    /// `chat keys rotate` or `prune`), so a running server signs with a rotated key without a restart. Cheap when
+    /// nothing changed: one small file read and compare. Blocking (file I/O): call it off the event loops.
+    /// Returns whether the ring changed; on an error the ring keeps what it had.
+    @discardableResult
+    public func reloadIfChanged() throws(KeyRingError) -> Bool {
+        try writer.withLock { _ throws(KeyRingError) in
+            let current = entries.withLock { $0 }
+            let onDisk: [UInt8]
+            do throws(KeyRingError) {
+                onDisk = try Self.readPrivateFile(directory + "/keys.json")
+            } catch .io(_, _, ENOENT) {
+                return false
+            }
+            let listed = try? JSONDecoder().decode([Metadata].self, from: Data(onDisk))
+            guard listed != current.map(Metadata.init) else { return false }
+            let loaded = try Self.load(directory)
+            guard loaded.contains(where: { $0.retiredAt == nil }) else { throw .noActiveKey }
+            entries.withLock { $0 = loaded }
+            return true
         }
     }
 

@@ -164,6 +164,19 @@ def test_keys_rotate_keeps_old_tokens_valid(api):
     assert old_kid in listed and new_kid in listed, listed
 
 
+def test_keys_rotate_takes_effect_without_a_restart(api):
+    before = api.new_account()
+    old_kid = api.jwks()["keys"][0]["kid"]
+    chat(api.server.data_dir, "keys", "rotate")
+    # The running server notices the new keys.json within seconds (it checks every 5 s).
+    wait_until(lambda: len(api.jwks()["keys"]) == 2, timeout=30, message="the rotated key in the JWKS")
+    new_kid = next(key["kid"] for key in api.jwks()["keys"] if key["kid"] != old_kid)
+    after = api.login_account(before)
+    assert jwt_parts(after.access)[0]["kid"] == new_kid
+    assert api.me(before.access).status == 200, "a token issued before the rotation must still verify"
+    assert api.me(after.access).status == 200
+
+
 def test_keys_generate_before_first_start(start_auth_server, tmp_path):
     data = tmp_path / "fresh-data"
     chat(data, "keys", "generate")

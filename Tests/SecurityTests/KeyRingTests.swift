@@ -67,6 +67,23 @@ private let lifetime = 900
         }
     }
 
+    @Test func aRingPicksUpAnotherProcesssRotation() throws {
+        try withKeyDirectory { directory in
+            let server = try KeyRing(directory: directory)
+            #expect(try server.reloadIfChanged() == false)  // its own writes are not news
+            let tool = try KeyRing(directory: directory)  // `chat keys rotate` in another process
+            let (old, new) = try tool.rotate(now: 1_000)
+            #expect(server.active.kid == old)
+            #expect(try server.reloadIfChanged())
+            #expect(server.active.kid == new)
+            #expect(server.list() == tool.list())
+            #expect(try server.reloadIfChanged() == false)
+            _ = try tool.prune(now: 1_000 + 10 * lifetime, maxTokenLifetime: lifetime)
+            #expect(try server.reloadIfChanged())
+            #expect(server.list().map(\.kid) == [new])
+        }
+    }
+
     @Test func rotationKeepsTheOldKeyForItsTokensThenPrunes() throws {
         try withKeyDirectory { directory in
             let ring = try KeyRing(directory: directory)

@@ -28,6 +28,7 @@ public final class ChatApplication: Sendable {
     /// Threads for `file=<URL>` uploads; nil when `[blobs] remote_fetch` is off.
     let remoteFetch: RemoteFetchPool?
     private let maintenance: Task<Void, Never>
+    private let keyWatch: Task<Void, Never>
     private let logger = Logger("chat")
 
     /// Opens (and unless `migrate` is false, migrates) the database and builds the server. Nothing listens
@@ -103,6 +104,7 @@ public final class ChatApplication: Sendable {
         self.routes = routes
         server = HTTPServer(configuration: httpConfiguration, responder: responder)
         maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
+        keyWatch = Self.watchKeys(keyRing, workers: workers)
     }
 
     private static func responder(
@@ -189,6 +191,26 @@ public final class ChatApplication: Sendable {
         return (MiddlewareChain(middleware, responder: router), router.routes)
     }
 
+    /// Every five seconds, on the worker pool: picks up signing keys that `chat keys rotate` or `prune` changed on
+    /// disk, so a rotation takes effect without a restart (a small file read when nothing changed).
+    private static func watchKeys(_ keyRing: KeyRing, workers: WorkerPool) -> Task<Void, Never> {
+        Task.detached {
+            let logger = Logger("auth")
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .seconds(5))
+                    if try await workers.run({ try keyRing.reloadIfChanged() }) {
+                        logger.info("signing keys reloaded", ["active_kid": keyRing.active.kid])
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warn("signing keys not reloaded", ["error": String(describing: error)])
+                }
+            }
+        }
+    }
+
     /// Every ten minutes: forget expired refresh tokens and revoked token ids, and remove abandoned chunked uploads.
     private static func startMaintenance(accounts: AccountService, blobs: BlobService) -> Task<Void, Never> {
         Task.detached {
@@ -235,6 +257,7 @@ public final class ChatApplication: Sendable {
         try? runBlocking { await presence.stampOnlineUsers(at: AccountService.systemClock()) }
         presence.stop()
         maintenance.cancel()
+        keyWatch.cancel()
         workers.shutdown()
         remoteFetch?.threads.shutdown()
         checkpointer?.close()

@@ -89,7 +89,7 @@ extension CommandSpec {
         details: """
             Keys live in auth.keys_dir (by default keys/ in the data directory), one RSA key per file, mode \
             0600. rotate makes a new signing key and retires the old one, which keeps verifying tokens until \
-            they expire (auth.access_ttl). The server loads keys at start: restart it after a rotation.
+            they expire (auth.access_ttl). A running server picks up a rotation within 5 seconds.
             """,
         subcommands: [
             SubcommandSpec("generate", summary: "Add a new key and sign with it"),
