@@ -103,9 +103,12 @@ public final class LogOutput: Sendable {
 
     /// Writes lines batched so far on this output, before returning. Cheap when nothing is pending.
     public func flush() {
+        guard sink.withLock({ !$0.pending.isEmpty || $0.dropped > 0 }) else { return }
         writing.withLock { _ in
             let (taken, fileDescriptor) = sink.withLock { ($0.take(), $0.fileDescriptor) }
             let (bytes, dropped) = taken
+            // The lines kept are those from before the drops (nothing is appended while over the limit).
+            LogSink.writeAll(bytes, to: fileDescriptor)
             if dropped > 0 {
                 var warning: [UInt8] = []
                 LogLineFormatter.format(
@@ -114,7 +117,6 @@ public final class LogOutput: Sendable {
                     fields: ["dropped": String(dropped)], into: &warning)
                 LogSink.writeAll(warning, to: fileDescriptor)
             }
-            LogSink.writeAll(bytes, to: fileDescriptor)
         }
     }
 
@@ -154,8 +156,8 @@ public final class LogOutput: Sendable {
     }
 }
 
-/// A thread that runs the latest wake-up's work whenever woken (a POSIX semaphore counts the wake-ups, so none
-/// is lost and several pending collapse into as many cheap, empty runs).
+/// A thread that runs its work whenever woken. Wake-ups while a run is pending collapse into that run (the
+/// `scheduled` flag), so a stalled descriptor does not pile up posts for the thread to work through later.
 final class LogWriterThread: Sendable {
     private let semaphore: UnsafeSendablePointer
     /// Boxed, not a closure as the `Mutex`'s value: that is reabstracted (and rewrapped) on every access.
@@ -166,6 +168,7 @@ final class LogWriterThread: Sendable {
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
     private let started = Atomic<Bool>(false)
+    private let scheduled = Atomic<Bool>(false)
 
     init() {
         let pointer = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
@@ -174,15 +177,18 @@ final class LogWriterThread: Sendable {
     }
 
     /// Runs `body` on the thread soon; starts the thread on first use (if it cannot start, runs `body` here).
+    /// `body` is the same work on every call (the output's flush); only the first is kept.
     func wake(_ body: @escaping @Sendable () -> Void) {
-        let next = Work(body)
-        work.withLock { $0 = next }
         if !started.exchange(true, ordering: .acquiringAndReleasing) {
+            let first = Work(body)
+            work.withLock { $0 = first }
             let semaphore = self.semaphore
             do {
                 try NativeThread.start(name: "log-writer") { [self] in
                     while true {
                         while sem_wait(semaphore.pointer) != 0 {}
+                        // Cleared before the run: lines appended while it writes schedule the next one.
+                        scheduled.store(false, ordering: .releasing)
                         work.withLock { $0 }?.run()
                     }
                 }.detach()
@@ -191,6 +197,7 @@ final class LogWriterThread: Sendable {
                 return body()
             }
         }
+        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         sem_post(semaphore.pointer)
     }
 }
@@ -237,7 +244,6 @@ struct LogSink: Sendable {
     mutating func take() -> (bytes: [UInt8], dropped: Int) {
         var bytes: [UInt8] = []
         swap(&bytes, &pending)
-        if bytes.capacity <= 4 * LogOutput.batchLimit { pending.reserveCapacity(LogOutput.batchLimit) }
         defer { dropped = 0 }
         return (bytes, dropped)
     }

@@ -63,7 +63,13 @@ final class RecordingSubscriber: RealtimeSubscriber {
     let userID: Int64
     let lane: any RealtimeLane
     private let received = Mutex<[RealtimeDelivery]>([])
-    private let hook = Mutex<(@Sendable (RealtimeDelivery) -> Void)?>(nil)
+    /// Boxed: a closure held directly as a `Mutex` value is rewrapped in thunks on every access.
+    private let hook = Mutex<Hook?>(nil)
+
+    private final class Hook: Sendable {
+        let run: @Sendable (RealtimeDelivery) -> Void
+        init(_ run: @escaping @Sendable (RealtimeDelivery) -> Void) { self.run = run }
+    }
 
     init(connectionID: UInt64, userID: Int64, lane: any RealtimeLane) {
         self.connectionID = connectionID
@@ -74,7 +80,8 @@ final class RecordingSubscriber: RealtimeSubscriber {
     var deliveries: [RealtimeDelivery] { received.withLock { $0 } }
 
     func onDeliver(_ body: @escaping @Sendable (RealtimeDelivery) -> Void) {
-        hook.withLock { $0 = body }
+        let next = Hook(body)
+        hook.withLock { $0 = next }
     }
 
     func clear() {
@@ -83,7 +90,7 @@ final class RecordingSubscriber: RealtimeSubscriber {
 
     func deliver(_ delivery: RealtimeDelivery) {
         received.withLock { $0.append(delivery) }
-        hook.withLock { $0 }?(delivery)
+        hook.withLock { $0 }?.run(delivery)
     }
 }
 

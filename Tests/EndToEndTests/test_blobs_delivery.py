@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from urllib.parse import quote
 
 import cloudinary.uploader as uploader
 import pytest
@@ -219,6 +220,14 @@ def test_sdk_token_urls_expire(blobs):
     wrong_key = blobs.fetch(blobs.url("tokens/pic", format="png", version=answer["version"], type="authenticated",
                                       sign_url=True, auth_token={"key": "ab" * 32, "duration": 300}))
     assert_cloudinary_error(wrong_key, 401)
+    # A token whose separators arrive percent-encoded (as URLSearchParams writes them) is the same token.
+    path, token = fresh.split("?", 1)
+    name, value = token.split("=", 1)
+    assert blobs.fetch(path + "?" + name + "=" + quote(value, safe="")).status == 200
+    # On a public asset a token changes nothing, even a bad one.
+    public = upload_png(png_bytes(2, 2, seed=15), public_id="tokens/public")
+    public_url = blobs.url("tokens/public", format="png", version=public["version"])
+    assert blobs.fetch(public_url + "?__cld_token__=exp=1~hmac=" + "0" * 64).status == 200
     # A token for one asset does not open another.
     other = upload_png(png_bytes(2, 3, seed=13), public_id="tokens/other", type="authenticated")
     token = fresh.split("?", 1)[1]

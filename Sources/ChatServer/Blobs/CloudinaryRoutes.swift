@@ -265,10 +265,14 @@ struct CloudinaryRoutes: Sendable {
 
     // MARK: Delivery
 
-    /// The value of `__cld_token__` in a query, as sent (its ACL holds percent-escapes that are part of it).
+    /// The value of `__cld_token__` in a query, as sent: its ACL holds percent-escapes that are part of it. A
+    /// value whose `=` signs arrive escaped (`%3D`, as `URLSearchParams` writes them) is decoded once.
     static func authToken(in query: String?) -> String? {
         let prefix = CloudinaryAuthToken.queryName + "="
-        return query?.split(separator: "&").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        guard let raw = query?.split(separator: "&").first(where: { $0.hasPrefix(prefix) })?.dropFirst(prefix.count)
+        else { return nil }
+        if raw.contains("=") { return String(raw) }  // every token has `exp=`: this one is as sent
+        return PercentDecoding.decode(String(raw)) ?? String(raw)
     }
 
     private func deliver(_ request: HTTPRequest, clientIP: String) async throws -> HTTPResponse {
@@ -287,7 +291,8 @@ struct CloudinaryRoutes: Sendable {
             signed = true
             components.removeFirst()
         }
-        if !signed, let token = Self.authToken(in: request.query) {
+        // Public (`upload`) assets need no token: one there, even a bad one, changes nothing.
+        if !signed, type == .authenticated, let token = Self.authToken(in: request.query) {
             do throws(CloudinaryAuthToken.Failure) {
                 try CloudinaryAuthToken.verify(
                     token, path: request.path, clientIP: clientIP, now: service.clock() / 1000,
