@@ -8,7 +8,7 @@ import time
 
 from authhelpers import assert_recent_ms, check_cases, claims_for, server_private_key, sign_rs256
 from chathelpers import assert_status
-from helpers import WAIT, assert_json_error, http_request, wait_until
+from helpers import WAIT, assert_json_error, http_request, run_chat, wait_until
 from wshelpers import assert_refused, assert_ws_error, refusal, start_rt, rt, token_expiry_ms  # noqa: F401
 
 
@@ -253,3 +253,26 @@ def test_ended_sessions_lose_their_connections(rt):
         assert_ws_error(ws.expect("ERROR", code="session_revoked"), "session_revoked", None)
         assert ws.expect_close() == 4001
     assert bobs.ping()
+
+
+def test_sessions_ended_by_the_command_line_lose_their_connections(rt):
+    # `chat user disable` and `chat user reset-password` run in another process: the server finds out by polling
+    # (every 5 s), then closes the user's connections as for a logout.
+    chat = rt.chat
+    server = rt.server
+    suspect, forgetful, bystander = chat.user("suspect"), chat.user("forgetful"), chat.user("bystander")
+    on_suspect = rt.connect(suspect, "suspect")
+    on_forgetful = rt.connect(forgetful, "forgetful")
+    on_bystander = rt.connect(bystander, "bystander")
+
+    def run(*args: str):
+        result = run_chat([*args, "--data-dir", str(server.data_dir)], cwd=server.data_dir.parent,
+                          env=server.env, input=None, timeout=60)
+        assert result.returncode == 0, f"chat {' '.join(args)} exited {result.returncode}:\n{result.stderr}"
+
+    run("user", "disable", suspect.username)
+    run("user", "reset-password", forgetful.username, "--password", "a brand new password 1")
+    for ws in (on_suspect, on_forgetful):
+        assert_ws_error(ws.expect("ERROR", code="session_revoked", timeout=30), "session_revoked", None)
+        assert ws.expect_close() == 4001
+    assert on_bystander.ping()

@@ -186,6 +186,26 @@ public final class AccountService: Sendable {
         state.onAccessEnded(notify)
     }
 
+    /// Reports sessions ended and accounts disabled or deleted at or after `since` (unix ms) through
+    /// ``onAccessEnded(_:)``, updating the status cache too: another process (`chat user disable`, `chat user
+    /// reset-password`) makes such changes without this server hearing of them. Call it periodically with an
+    /// overlapping window; reports already made are not repeated while they stay in the window.
+    public func publishAccessEnded(since: Int64) async throws(AccountError) {
+        let (sessions, users) = try await read { [store] db in
+            (try store.sessionsRevoked(since: since, db), try store.usersEnded(since: since, db))
+        }
+        let fresh = state.unreported(
+            sessions: sessions.map(\.id), users: users.map(\.id), since: since, now: clock())
+        guard !fresh.sessions.isEmpty || !fresh.users.isEmpty else { return }
+        var statuses: [String: AuthState.SessionStatus] = [:]
+        for session in sessions where fresh.sessions.contains(session.id) {
+            statuses[session.id] = .init(userID: session.userID, isRevoked: true)
+        }
+        var userStatuses: [Int64: AuthState.UserStatus] = [:]
+        for user in users where fresh.users.contains(user.id) { userStatuses[user.id] = AuthState.UserStatus(user) }
+        state.publish(users: userStatuses, sessions: statuses, now: clock())
+    }
+
     /// Ends the principal's session and revokes its access token at once.
     public func logout(_ principal: Principal) async throws(AccountError) {
         let now = clock()

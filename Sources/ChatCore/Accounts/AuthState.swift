@@ -112,6 +112,25 @@ final class AuthState: Sendable {
     }
 
     private let accessEnded = Mutex<AccessEndedListener?>(nil)
+    /// Session and user ids reported by ``unreported(sessions:users:since:)``, with when, while in its window.
+    private let reported = Mutex<(sessions: [String: Int64], users: [Int64: Int64])>(([:], [:]))
+
+    /// The ids among these not already reported by a poll whose window overlaps `since`; records them as
+    /// reported at `now`. An id is forgotten once a window starts after its report: by then the change it
+    /// stands for is older than the window, and the poll's query no longer returns it.
+    func unreported(
+        sessions: [String], users: [Int64], since: Int64, now: Int64
+    ) -> (sessions: Set<String>, users: Set<Int64>) {
+        reported.withLock { reported in
+            reported.sessions = reported.sessions.filter { $0.value >= since }
+            reported.users = reported.users.filter { $0.value >= since }
+            let newSessions = Set(sessions.filter { reported.sessions[$0] == nil })
+            let newUsers = Set(users.filter { reported.users[$0] == nil })
+            for id in newSessions { reported.sessions[id] = now }
+            for id in newUsers { reported.users[id] = now }
+            return (newSessions, newUsers)
+        }
+    }
 
     /// Sets the listener for ended sessions (nil session set: all of the user's).
     func onAccessEnded(_ notify: @escaping @Sendable (_ userID: Int64, _ sessionIDs: Set<String>?) -> Void) {

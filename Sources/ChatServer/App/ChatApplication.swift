@@ -104,7 +104,7 @@ public final class ChatApplication: Sendable {
         self.routes = routes
         server = HTTPServer(configuration: httpConfiguration, responder: responder)
         maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
-        keyWatch = Self.watchKeys(keyRing, workers: workers)
+        keyWatch = Self.watchOtherProcesses(keyRing, accounts: accounts, workers: workers)
     }
 
     private static func responder(
@@ -191,11 +191,18 @@ public final class ChatApplication: Sendable {
         return (MiddlewareChain(middleware, responder: router), router.routes)
     }
 
-    /// Every five seconds, on the worker pool: picks up signing keys that `chat keys rotate` or `prune` changed on
-    /// disk, so a rotation takes effect without a restart (a small file read when nothing changed).
-    private static func watchKeys(_ keyRing: KeyRing, workers: WorkerPool) -> Task<Void, Never> {
+    /// Every five seconds, what the `chat` command line changed in another process:
+    /// - signing keys from `chat keys rotate` or `prune` (a small file read on the worker pool when nothing
+    ///   changed), so a rotation takes effect without a restart;
+    /// - sessions revoked and accounts disabled or deleted (two indexed reads), so their WebSockets close as
+    ///   those ended here do. The window overlaps the last by ten seconds: a change committed a little after
+    ///   the time it carries is still seen, and nothing is reported twice.
+    private static func watchOtherProcesses(
+        _ keyRing: KeyRing, accounts: AccountService, workers: WorkerPool
+    ) -> Task<Void, Never> {
         Task.detached {
             let logger = Logger("auth")
+            var since = AccountService.systemClock() - 10_000
             while !Task.isCancelled {
                 do {
                     try await Task.sleep(for: .seconds(5))
@@ -206,6 +213,13 @@ public final class ChatApplication: Sendable {
                     return
                 } catch {
                     logger.warn("signing keys not reloaded", ["error": String(describing: error)])
+                }
+                let now = AccountService.systemClock()
+                do {
+                    try await accounts.publishAccessEnded(since: since)
+                    since = now - 10_000
+                } catch {
+                    logger.warn("ended sessions not checked", ["error": String(describing: error)])
                 }
             }
         }

@@ -322,6 +322,24 @@ public struct AccountStore: Sendable {
         ).map { try RowReader(row: $0, table: "sessions").text(0) }
     }
 
+    /// Sessions revoked at or after `since`, as (session id, user id).
+    public func sessionsRevoked(since: Int64, _ db: Database) throws -> [(id: String, userID: Int64)] {
+        try db.query("SELECT id, user_id FROM sessions WHERE revoked_at >= ?", [.integer(since)]).map { row in
+            let reader = RowReader(row: row, table: "sessions")
+            return (try reader.text(0), try reader.integer(1))
+        }
+    }
+
+    /// Accounts disabled or deleted, among those changed at or after `since`.
+    public func usersEnded(since: Int64, _ db: Database) throws -> [UserRecord] {
+        try db.query(
+            """
+            SELECT \(Self.userColumns) FROM users
+            WHERE updated_at >= ? AND (is_disabled = 1 OR deleted_at IS NOT NULL)
+            """, [.integer(since)]
+        ).map(Self.decodeUser)
+    }
+
     /// Sessions of `userID` neither revoked nor expired at `now`, newest first.
     public func activeSessions(userID: Int64, now: Int64, _ db: Database) throws -> [SessionRecord] {
         try db.query(
