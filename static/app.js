@@ -590,7 +590,7 @@ function messageNode(m, header) {
     if (m.reply_to) body.append(quoteNode(m.room_id || state.current, m.reply_to));
     const text = el('div', { class: 'msg-text' }, renderText(m.content));
     body.append(text);
-    if (m.attachments && m.attachments.length) body.append(attachmentsNode(m.attachments));
+    if (m.attachments && m.attachments.length) body.append(attachmentsNode(m.attachments, m));
     if (m.edited_at) body.append(el('span', { class: 'edited', text: '(edited)' }));
   }
   const node = el('div', { class: `msg${mine ? ' mine' : ''}${header ? ' first' : ''}`, dataset: { seq: m.seq, id: m.id } });
@@ -636,16 +636,33 @@ function pendingNode(p) {
       el('div', { class: 'msg-text' }, renderText(p.content))));
 }
 
-function attachmentsNode(list) {
-  return el('div', { class: 'attachments' }, list.map((a) => {
+function attachmentsNode(list, m) {
+  return el('div', { class: 'attachments' }, list.map((a, index) => {
     const name = a.original_filename ? `${a.original_filename}${a.format && !a.original_filename.includes('.') ? '.' + a.format : ''}` : a.public_id;
     if (a.resource_type === 'image' && ['png', 'jpg', 'jpeg', 'gif', 'webp'].includes(a.format)) {
       const img = el('img', { class: 'attachment-image', src: a.url, alt: name, loading: 'lazy' });
       if (a.width && a.height) { img.width = Math.min(a.width, 320); img.height = Math.round(img.width * a.height / a.width); }
-      return el('a', { class: 'attachment image', href: a.url, target: '_blank', rel: 'noopener' }, img);
+      const link = el('a', { class: 'attachment image', href: a.url, target: '_blank', rel: 'noopener' }, img);
+      // Attachment links expire (blobs.attachment_url_ttl): a page left open longer asks for fresh ones, once.
+      img.addEventListener('error', () => refreshAttachment(m, index, img, link), { once: true });
+      return link;
     }
     return el('a', { class: 'attachment file', href: a.url, download: name }, `📄 ${name} (${size(a.bytes || 0)})`);
   }));
+}
+
+async function refreshAttachment(m, index, img, link) {
+  if (!m) return;
+  try {
+    const roomId = m.room_id || m.chat_room_id || state.current;
+    const { messages } = await api('GET', `rooms/${roomId}/messages?before_seq=${m.seq + 1}&limit=1`);
+    const fresh = messages.find((x) => x.id === m.id);
+    const attachment = fresh && fresh.attachments && fresh.attachments[index];
+    if (!attachment || attachment.url === img.getAttribute('src')) return;
+    m.attachments = fresh.attachments;
+    img.src = attachment.url;
+    link.href = attachment.url;
+  } catch (e) { /* the message may be gone: leave the broken image */ }
 }
 
 function startEdit(node, m) {

@@ -131,6 +131,20 @@ def test_two_people_chat_in_the_browser(browsers, tmp_path):
         source = image.get_attribute("src")
         assert "/local/image/authenticated/" in source and "?__cld_token__=exp=" in source, source
     bob.screenshot("06-image")
+    # A link that expired while the page stayed open (here: its token made invalid) is replaced by a fresh one.
+    expired = bob.driver.execute_script("""
+        const img = document.querySelector('#message-list img.attachment-image');
+        img.src = img.src.replace(/exp=\\d+/, 'exp=1');
+        return img.src;""")
+    bob.wait(lambda d: d.execute_script("""
+        const img = document.querySelector('#message-list img.attachment-image');
+        return img.src !== arguments[0] && img.complete && img.naturalWidth === 40;""", expired),
+        "the expired image link refreshed")
+    # The browser reports the refused load itself; that one console error is this check's own doing.
+    logs = bob.collect_logs()
+    caused = [entry for entry in logs if entry.get("level") == "SEVERE" and expired in entry.get("message", "")]
+    assert caused, f"no console entry for the refused link: {logs[-5:]}"
+    bob.logs = [entry for entry in logs if entry not in caused]
 
     # -- a reaction from bob appears on ann's side; ann edits her first message and bob sees the edit
     bob.driver.execute_script("document.querySelector('#message-list .msg .react-btn').click()")
