@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from authhelpers import Api
 from chathelpers import Chat, assert_status
 from webhelpers import SCREENSHOTS, STATIC_DIR, Browser, By, Keys, png_bytes
 
@@ -319,3 +320,20 @@ def test_tokens_are_refreshed_before_expiry_and_the_socket_stays(start_auth_serv
         assert not errors, "browser console errors:\n" + "\n".join(errors)
     finally:
         browser.quit()
+
+
+def test_signed_out_elsewhere_returns_to_the_login_screen(browsers):
+    """Logging out every session from another device closes this page's socket (ERROR session_revoked): the page
+    goes back to the login screen at once, without trying to refresh (no failed request in the console)."""
+    name = unique("dora")
+    browser = browsers("dora")
+    browser.register(name, PASSWORD, "Dora Example")
+    browser.wait(lambda d: d.find_element(By.ID, "conn-status").get_attribute("data-state") == "online",
+                 "the socket online")
+    other = Api(browsers.server)
+    phone = other.login(name, PASSWORD)
+    assert phone.status == 200, phone.describe()
+    response = other.post("auth/logout-all", token=phone.json()["tokens"]["access_token"])
+    assert response.status == 204, response.describe()
+    browser.wait(lambda d: not d.find_element(By.ID, "auth").get_attribute("hidden"), "the login screen")
+    assert "session ended" in browser.find("#auth-error").text.lower()

@@ -124,6 +124,13 @@ export async function authenticate(kind, body) {
   return data.user;
 }
 
+/** The server ended this session (signed out elsewhere, revoked): forget it locally, no request. */
+export function endSession(reason) {
+  if (!session) return;
+  clearSession();
+  emit('logout', reason);
+}
+
 export async function logout() {
   try { if (session) await api('POST', 'auth/logout'); } catch { /* the session ends locally anyway */ }
   clearSession();

@@ -1,5 +1,5 @@
 // The realtime connection: ticket, reconnect with backoff, RESUME from the last seq per room.
-import { api, refresh, accessToken, on as onApi } from './api.js';
+import { api, refresh, accessToken, endSession, on as onApi } from './api.js';
 
 export class Realtime {
   constructor({ onEvent, onState, resumeState }) {
@@ -62,6 +62,11 @@ export class Realtime {
         this.pingTimer = setInterval(() => this.send('PING'), 25_000);
       } else if (msg.type === 'ERROR' && msg.data && msg.data.code === 'token_expired') {
         refresh().catch(() => {});
+      } else if (msg.type === 'ERROR' && msg.data && msg.data.code === 'session_revoked') {
+        // Signed out (here or elsewhere): no refresh would succeed; back to the login screen.
+        this.stop();
+        endSession('expired');
+        return;
       }
       this.onEvent(msg);
     };

@@ -67,6 +67,28 @@ extension AccountService {
         }
     }
 
+    /// Whether `sessionID` of `userID` is still in force: not revoked, its account neither disabled nor deleted.
+    /// From the status cache when it knows both, else from the database. A connection checks this once it can
+    /// hear of revocations (registered with the hub, or switched to a new session by `AUTH`): one that happened
+    /// before is then seen here, one after arrives as an event. A failed read answers true: a database hiccup
+    /// must not close connections.
+    public func isSessionActive(userID: Int64, sessionID: String) async -> Bool {
+        let now = clock()
+        var user = state.users.value(forKey: userID, now: now)
+        var session = state.sessions.value(forKey: sessionID, now: now)
+        if user == nil || session == nil {
+            guard
+                let lookup = try? await read({ [store] db in
+                    (try store.user(id: userID, db), try store.session(id: sessionID, db))
+                })
+            else { return true }
+            user = AuthState.UserStatus(lookup.0)
+            session = AuthState.SessionStatus(lookup.1)
+        }
+        guard let user, let session else { return true }
+        return !session.isRevoked && session.userID == userID && !user.isDisabled && !user.isDeleted
+    }
+
     /// Loads the revoked-token list now rather than at the first authentication, so the fast path can
     /// decide from the start. Optional: ``authenticate(_:)`` loads it when needed.
     public func loadRevocations() async throws(AccountError) {

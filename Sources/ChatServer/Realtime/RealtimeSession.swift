@@ -79,7 +79,8 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
 
     func opened(_ socket: WebSocket) {
         self.socket = socket
-        context.hub.connect(self) { [self] generation in subscribe(generation: generation) }
+        let session = sessionID
+        context.hub.connect(self) { [self] generation in subscribe(generation: generation, sessionID: session) }
         scheduleExpiryCheck()
     }
 
@@ -102,9 +103,15 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
     // MARK: Subscription
 
     /// Reads the user's rooms and subscribes to them; again if a membership changed meanwhile.
-    private func subscribe(generation: UInt64) {
+    private func subscribe(generation: UInt64, sessionID: String) {
         Task { [self] in
             do {
+                // Registered with the hub now, so a revocation from here on arrives as an event; one that came
+                // between the upgrade's check and the registration is seen here.
+                guard await context.accounts.isSessionActive(userID: userID, sessionID: sessionID) else {
+                    lane.execute { self.endRevoked() }
+                    return
+                }
                 var generation = generation
                 while true {
                     let rooms = try await context.rooms.roomSeqs(userID: userID)
@@ -311,7 +318,15 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
                 lane.execute {
                     self.expiresAt = principal.expiresAt
                     self.expiryAnnounced = false
+                    let switched = self.sessionID != principal.sessionID
                     self.sessionID = principal.sessionID
+                    // A revocation of the new session delivered before this switch was ignored: check once more.
+                    guard switched else { return }
+                    Task { [self] in
+                        if await !context.accounts.isSessionActive(userID: userID, sessionID: principal.sessionID) {
+                            lane.execute { self.endRevoked() }
+                        }
+                    }
                 }
                 send("AUTH_SUCCESS", AuthSuccessJSON(ref: request.id, expires_at: principal.expiresAt))
             } catch {
@@ -427,6 +442,13 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
 
     private func send(_ type: String, _ data: some Encodable) {
         socket?.send(frame: RealtimeEnvelope.frame(type, data: data, now: now))
+    }
+
+    /// Closes a connection whose session ended, as an `accessEnded` event would (on the lane).
+    private func endRevoked() {
+        guard !closed, let socket else { return }
+        sendError(ref: nil, code: "session_revoked", message: "This session was signed out; log in again.")
+        socket.close(code: RealtimeSession.tokenExpiredCloseCode, reason: "session revoked")
     }
 
     private func sendError(ref: RequestID?, code: String, message: String, fields: [String: String]? = nil) {
