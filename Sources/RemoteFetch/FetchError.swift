@@ -21,8 +21,6 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     case insecureRedirect
     /// The body is larger than the limit.
     case tooLarge(Int64)
-    /// The sink refused the bytes (its error is kept).
-    case sink(String)
 
     public var message: String {
         switch self {
@@ -43,14 +41,13 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyRedirects: "too many redirects"
         case .insecureRedirect: "redirect from https to http refused"
         case .tooLarge(let limit): "File size too large. Maximum is \(limit) bytes"
-        case .sink(let why): why
         }
     }
 
     /// Whether the message is about the URL itself rather than about loading it.
     public var isAboutTheURL: Bool {
         switch self {
-        case .invalidURL, .unsupportedScheme, .credentialsInURL, .refusedAddress, .tooLarge, .sink: true
+        case .invalidURL, .unsupportedScheme, .credentialsInURL, .refusedAddress, .tooLarge: true
         default: false
         }
     }

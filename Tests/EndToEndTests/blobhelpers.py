@@ -34,7 +34,7 @@ import cloudinary.uploader
 import cloudinary.utils
 import pytest
 
-from helpers import HOST, WAIT, Response
+from helpers import HOST, WAIT, Response, run_chat
 from wshelpers import RT_ENV, Realtime
 
 API_KEY = "614937258830127"
@@ -267,6 +267,14 @@ def assert_upload_answer(answer: dict, data: bytes | None = None, *, resource_ty
     expected = urlsplit(resource_url(answer, sign_url="/s--" in path)).path
     assert path == expected, f"the answer's url is not the one the SDK builds from the answer ({expected}): {answer}"
     return answer
+
+
+def blobs_credentials_output(server) -> str:
+    """What `chat blobs credentials` prints for the server's data directory and blob settings."""
+    result = run_chat(["blobs", "credentials", "--data-dir", str(server.data_dir)], cwd=server.workdir,
+                      env={key: value for key, value in server.env.items() if key.startswith("CHAT_BLOBS_")})
+    assert result.returncode == 0, f"chat blobs credentials: {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 def resource_url(answer: dict, **options) -> str:

@@ -23,6 +23,7 @@ from blobhelpers import (  # noqa: F401
     assert_cloudinary_error,
     assert_upload_answer,
     blobs,
+    blobs_credentials_output,
     data_uri,
     gif_bytes,
     jpeg_bytes,
@@ -31,7 +32,6 @@ from blobhelpers import (  # noqa: F401
     signed,
     start_blobs,
 )
-from helpers import run_chat
 
 
 def upload_png(data, **options):
@@ -180,12 +180,9 @@ def test_authenticated_assets_need_a_signed_url(blobs):
 
 def auth_token_key(blobs) -> str:
     """The key `chat blobs credentials` prints for token-based URLs."""
-    server = blobs.server
-    result = run_chat(["blobs", "credentials", "--data-dir", str(server.data_dir)], cwd=server.workdir,
-                      env={key: value for key, value in server.env.items() if key.startswith("CHAT_BLOBS_")})
-    assert result.returncode == 0, f"chat blobs credentials: {result.returncode}\n{result.stdout}\n{result.stderr}"
-    match = re.search(r"^CLOUDINARY_AUTH_TOKEN_KEY=([0-9a-f]{64})$", result.stdout, re.MULTILINE)
-    assert match, f"no CLOUDINARY_AUTH_TOKEN_KEY in the output:\n{result.stdout}"
+    output = blobs_credentials_output(blobs.server)
+    match = re.search(r"^CLOUDINARY_AUTH_TOKEN_KEY=([0-9a-f]{64})$", output, re.MULTILINE)
+    assert match, f"no CLOUDINARY_AUTH_TOKEN_KEY in the output:\n{output}"
     return match.group(1)
 
 

@@ -24,24 +24,23 @@ from blobhelpers import (  # noqa: F401
     assert_cloudinary_error,
     assert_upload_answer,
     blobs,
+    blobs_credentials_output,
     data_uri,
     png_bytes,
     resource_url,
     signed,
     start_blobs,
 )
-from helpers import run_chat, wait_until
+from helpers import wait_until
 
 PNG = png_bytes(4, 4, seed=21)
 NO_CREDENTIALS = {"CHAT_BLOBS_API_KEY": None, "CHAT_BLOBS_API_SECRET": None, "CHAT_BLOBS_CLOUD_NAME": None}
 
 
 def credentials_url(server) -> str:
-    result = run_chat(["blobs", "credentials", "--data-dir", str(server.data_dir)], cwd=server.workdir,
-                      env={key: value for key, value in server.env.items() if key.startswith("CHAT_BLOBS_")})
-    assert result.returncode == 0, f"chat blobs credentials: {result.returncode}\n{result.stdout}\n{result.stderr}"
-    match = re.search(r"cloudinary://[^\s'\"]+", result.stdout)
-    assert match, f"no CLOUDINARY_URL in the output:\n{result.stdout}"
+    output = blobs_credentials_output(server)
+    match = re.search(r"cloudinary://[^\s'\"]+", output)
+    assert match, f"no CLOUDINARY_URL in the output:\n{output}"
     return match.group(0)
 
 

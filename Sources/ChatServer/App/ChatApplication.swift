@@ -28,7 +28,7 @@ public final class ChatApplication: Sendable {
     /// Threads for `file=<URL>` uploads; nil when `[blobs] remote_fetch` is off.
     let remoteFetch: RemoteFetchPool?
     private let maintenance: Task<Void, Never>
-    private let keyWatch: Task<Void, Never>
+    private let watcher: Task<Void, Never>
     private let logger = Logger("chat")
 
     /// Opens (and unless `migrate` is false, migrates) the database and builds the server. Nothing listens
@@ -104,7 +104,7 @@ public final class ChatApplication: Sendable {
         self.routes = routes
         server = HTTPServer(configuration: httpConfiguration, responder: responder)
         maintenance = Self.startMaintenance(accounts: accounts, blobs: blobs)
-        keyWatch = Self.watchOtherProcesses(keyRing, accounts: accounts, workers: workers)
+        watcher = Self.watchOtherProcesses(keyRing, accounts: accounts, workers: workers)
     }
 
     private static func responder(
@@ -271,7 +271,7 @@ public final class ChatApplication: Sendable {
         try? runBlocking { await presence.stampOnlineUsers(at: AccountService.systemClock()) }
         presence.stop()
         maintenance.cancel()
-        keyWatch.cancel()
+        watcher.cancel()
         workers.shutdown()
         remoteFetch?.threads.shutdown()
         checkpointer?.close()

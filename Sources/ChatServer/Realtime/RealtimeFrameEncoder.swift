@@ -55,11 +55,7 @@ struct RealtimeFrameEncoder: RealtimeEncoder {
         case .friendRemoved(let userID, _):
             return RealtimeEnvelope.frame("FRIEND_REMOVED", senderID: sender, data: FriendRemovedJSON(user_id: userID))
         case .accessEnded:
-            return RealtimeEnvelope.frame(
-                "ERROR", senderID: nil,
-                data: ErrorJSON(
-                    ref: nil, code: "session_revoked", message: "This session was signed out; log in again.",
-                    fields: nil))
+            return RealtimeEnvelope.frame("ERROR", senderID: nil, data: ErrorJSON.sessionRevoked)
         }
     }
 }

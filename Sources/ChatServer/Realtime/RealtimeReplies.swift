@@ -40,6 +40,10 @@ struct ErrorJSON: Encodable {
     let message: String
     let fields: [String: String]?
 
+    /// What a connection hears when its session ended, just before it is closed with 4001.
+    static let sessionRevoked = ErrorJSON(
+        ref: nil, code: "session_revoked", message: "This session was signed out; log in again.", fields: nil)
+
     enum CodingKeys: String, CodingKey {
         case ref, code, message, fields
     }

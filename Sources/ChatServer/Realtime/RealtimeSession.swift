@@ -168,8 +168,7 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         case .accessEnded(let sessionIDs):
             guard sessionIDs?.contains(sessionID) ?? true else { return }
             // The token still verifies until it expires, but its session is gone: nothing more goes out on it.
-            socket.send(frame: delivery.frame)
-            socket.close(code: RealtimeSession.tokenExpiredCloseCode, reason: "session revoked")
+            endRevoked(frame: delivery.frame)
             return
         case .other:
             disposition = .send
@@ -444,10 +443,11 @@ final class RealtimeSession: WebSocketHandler, RealtimeSubscriber, @unchecked Se
         socket?.send(frame: RealtimeEnvelope.frame(type, data: data, now: now))
     }
 
-    /// Closes a connection whose session ended, as an `accessEnded` event would (on the lane).
-    private func endRevoked() {
+    /// Closes a connection whose session ended (on the lane): `ERROR session_revoked`, from the hub's event
+    /// (`frame`, encoded once for every recipient) or encoded here, then 4001.
+    private func endRevoked(frame: [UInt8]? = nil) {
         guard !closed, let socket else { return }
-        sendError(ref: nil, code: "session_revoked", message: "This session was signed out; log in again.")
+        socket.send(frame: frame ?? RealtimeEnvelope.frame("ERROR", data: ErrorJSON.sessionRevoked, now: now))
         socket.close(code: RealtimeSession.tokenExpiredCloseCode, reason: "session revoked")
     }
 
